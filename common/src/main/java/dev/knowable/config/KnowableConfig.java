@@ -1,0 +1,203 @@
+package dev.knowable.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import java.io.Serializable;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The effective, validated configuration of a run: parsed once on the driver by
+ * {@link ConfigLoader}, immutable, and serializable so the parts executors need travel
+ * with the task closures. Key names and defaults live in {@code reference.conf}.
+ */
+public final class KnowableConfig implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** What a stage does when its table for this run-id is already committed. */
+  public enum IfExists { SKIP, OVERWRITE, FAIL }
+
+  /** Where a model runs: auto = Spark's task GPU if assigned, else CPU. */
+  public enum DeviceChoice { AUTO, CPU, GPU }
+
+  public record SparkSettings(String master, String appName, Map<String, String> conf) implements Serializable {}
+
+  /** One input location. format: jsonl, text or parquet; domain only for text folders. */
+  public record InputSpec(String path, String format, String domain) implements Serializable {}
+
+  public record SplitFractions(double train, double val, double test, String salt) implements Serializable {}
+
+  public record Ingest(List<InputSpec> inputs, int maxChars, int rejectRawChars, SplitFractions split)
+      implements Serializable {}
+
+  public record Tokenize(String tokenizer, int maxTokens, int shards) implements Serializable {}
+
+  /** A model of the pair. layers/hiddenDtype only matter for the small model, topK for the large. */
+  public record ModelSettings(String role, String path, String engine, List<Integer> layers,
+      int vocabLimit, int topK, String hiddenDtype) implements Serializable {}
+
+  public record Score(int tokenBudget, int maxBatchSize, DeviceChoice device, int threads) implements Serializable {}
+
+  private final String runId;
+  private final String output;
+  private final IfExists ifExists;
+  private final SparkSettings spark;
+  private final Ingest ingest;
+  private final Tokenize tokenize;
+  private final ModelSettings small;
+  private final ModelSettings large;
+  private final Score score;
+  /** The full resolved tree, rendered into run manifests; not sent to executors. */
+  private final transient Config raw;
+  private final String rendered;
+
+  private KnowableConfig(Config c) {
+    this.raw = c;
+    String id = c.getString("knowable.run-id").trim();
+    this.runId = id.isEmpty() ? LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) : id;
+    if (!runId.matches("[A-Za-z0-9._-]+")) {
+      throw new ConfigException("knowable.run-id must use letters, digits, '.', '_' or '-' only, got '" + runId + "'");
+    }
+    this.output = nonEmpty(c, "knowable.output");
+    this.ifExists = enumOf(IfExists.class, c, "knowable.if-exists");
+    Map<String, String> sparkConf = new LinkedHashMap<>();
+    for (Map.Entry<String, ConfigValue> e : c.getConfig("knowable.spark.conf").entrySet()) {
+      sparkConf.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
+    }
+    this.spark = new SparkSettings(c.getString("knowable.spark.master"), c.getString("knowable.spark.app-name"),
+        Map.copyOf(sparkConf));
+    this.ingest = parseIngest(c);
+    this.tokenize = new Tokenize(c.getString("knowable.tokenize.tokenizer"),
+        positive(c, "knowable.tokenize.max-tokens"), positive(c, "knowable.tokenize.shards"));
+    this.small = parseModel(c, "small");
+    this.large = parseModel(c, "large");
+    this.score = new Score(positive(c, "knowable.score.token-budget"), positive(c, "knowable.score.max-batch-size"),
+        enumOf(DeviceChoice.class, c, "knowable.score.device"), nonNegative(c, "knowable.score.threads"));
+    this.rendered = c.getConfig("knowable").root().render(ConfigRenderOptions.concise().setFormatted(true));
+  }
+
+  static KnowableConfig from(Config resolved) {
+    try {
+      return new KnowableConfig(resolved);
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("Invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  private static Ingest parseIngest(Config c) {
+    List<InputSpec> inputs = new ArrayList<>();
+    int i = 0;
+    for (Config in : c.getConfigList("knowable.ingest.inputs")) {
+      String where = "knowable.ingest.inputs[" + i++ + "]";
+      for (String k : in.root().keySet()) {
+        if (!List.of("path", "format", "domain").contains(k)) {
+          throw new ConfigException("Unknown key '" + k + "' in " + where + "; allowed: path, format, domain");
+        }
+      }
+      if (!in.hasPath("path") || in.getString("path").isBlank()) {
+        throw new ConfigException(where + ".path is required");
+      }
+      String format = in.hasPath("format") ? in.getString("format").toLowerCase(Locale.ROOT) : "jsonl";
+      if (!List.of("jsonl", "text", "parquet").contains(format)) {
+        throw new ConfigException(where + ".format must be jsonl, text or parquet, got '" + format + "'");
+      }
+      String domain = in.hasPath("domain") ? in.getString("domain") : "";
+      inputs.add(new InputSpec(in.getString("path"), format, domain));
+    }
+    double train = c.getDouble("knowable.ingest.split.train");
+    double val = c.getDouble("knowable.ingest.split.val");
+    double test = c.getDouble("knowable.ingest.split.test");
+    for (String k : List.of("train", "val", "test")) {
+      double v = c.getDouble("knowable.ingest.split." + k);
+      if (v < 0 || v > 1) {
+        throw new ConfigException("knowable.ingest.split." + k + " must be in [0, 1], got " + v);
+      }
+    }
+    if (Math.abs(train + val + test - 1.0) > 1e-9) {
+      throw new ConfigException("knowable.ingest.split fractions must sum to 1, got train=" + train + " val=" + val
+          + " test=" + test);
+    }
+    return new Ingest(List.copyOf(inputs), positive(c, "knowable.ingest.max-chars"),
+        positive(c, "knowable.ingest.reject-raw-chars"),
+        new SplitFractions(train, val, test, c.getString("knowable.ingest.split.salt")));
+  }
+
+  private static ModelSettings parseModel(Config c, String role) {
+    String p = "knowable.models." + role + ".";
+    String engine = c.getString(p + "engine").toLowerCase(Locale.ROOT);
+    if (!engine.equals("pytorch")) {
+      throw new ConfigException(p + "engine must be 'pytorch' (the engine this build ships), got '" + engine + "'");
+    }
+    List<Integer> layers = c.hasPath(p + "layers") ? List.copyOf(c.getIntList(p + "layers")) : List.of();
+    int topK = c.hasPath(p + "top-k") ? c.getInt(p + "top-k") : 1;
+    if (topK < 1) {
+      throw new ConfigException(p + "top-k must be >= 1, got " + topK);
+    }
+    String hiddenDtype = c.hasPath(p + "hidden-dtype") ? c.getString(p + "hidden-dtype") : "float32";
+    if (!hiddenDtype.equals("float32")) {
+      throw new ConfigException(p + "hidden-dtype must be float32 (the only stored precision so far), got '"
+          + hiddenDtype + "'");
+    }
+    return new ModelSettings(role, c.getString(p + "path"), engine, layers,
+        nonNegative(c, p + "vocab-limit"), topK, hiddenDtype);
+  }
+
+  private static String nonEmpty(Config c, String key) {
+    String v = c.getString(key);
+    if (v.isBlank()) {
+      throw new ConfigException(key + " must not be empty");
+    }
+    return v;
+  }
+
+  private static int positive(Config c, String key) {
+    int v = c.getInt(key);
+    if (v <= 0) {
+      throw new ConfigException(key + " must be > 0, got " + v);
+    }
+    return v;
+  }
+
+  private static int nonNegative(Config c, String key) {
+    int v = c.getInt(key);
+    if (v < 0) {
+      throw new ConfigException(key + " must be >= 0, got " + v);
+    }
+    return v;
+  }
+
+  private static <E extends Enum<E>> E enumOf(Class<E> type, Config c, String key) {
+    String v = c.getString(key);
+    try {
+      return Enum.valueOf(type, v.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      List<String> allowed = new ArrayList<>();
+      for (E x : type.getEnumConstants()) {
+        allowed.add(x.name().toLowerCase(Locale.ROOT));
+      }
+      throw new ConfigException(key + " must be one of " + allowed + ", got '" + v + "'");
+    }
+  }
+
+  public String runId() { return runId; }
+  public String output() { return output; }
+  public IfExists ifExists() { return ifExists; }
+  public SparkSettings spark() { return spark; }
+  public Ingest ingest() { return ingest; }
+  public Tokenize tokenize() { return tokenize; }
+  public ModelSettings small() { return small; }
+  public ModelSettings large() { return large; }
+  public Score score() { return score; }
+
+  /** The resolved tree (driver only; null after deserialization on an executor). */
+  public Config raw() { return raw; }
+
+  /** The resolved knowable { } tree as formatted JSON, for run manifests. */
+  public String rendered() { return rendered; }
+}

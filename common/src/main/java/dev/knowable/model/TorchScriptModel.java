@@ -1,0 +1,194 @@
+package dev.knowable.model;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.training.ParameterStore;
+import ai.djl.translate.NoopTranslator;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A TorchScript export run by DJL's PyTorch engine.
+ *
+ * <p>Per batch: the ids and mask are built in a sub-{@link NDManager} that is closed when
+ * the batch is done, so native memory does not grow; logits are cut to vocab_limit, cast
+ * to fp32 and reduced to entropy and top-k on the device; the requested hidden layers of
+ * the unpadded positions alone are copied back.
+ */
+public final class TorchScriptModel implements LanguageModel {
+  private final ModelContract contract;
+  private final ZooModel<NDList, NDList> model;
+  private final Device device;
+
+  private TorchScriptModel(ModelContract contract, ZooModel<NDList, NDList> model, Device device) {
+    this.contract = contract;
+    this.model = model;
+    this.device = device;
+  }
+
+  /** Loads {@code contract.dir()/model.pt} onto {@code device} and checks it on a 2x3 probe batch. */
+  public static TorchScriptModel load(ModelContract contract, Device device) {
+    Criteria<NDList, NDList> criteria = Criteria.builder()
+        .setTypes(NDList.class, NDList.class)
+        .optModelPath(contract.dir())
+        .optModelName("model")
+        .optEngine("PyTorch")
+        .optDevice(device)
+        .optOption("mapLocation", "true")
+        .optTranslator(new NoopTranslator())
+        .build();
+    ZooModel<NDList, NDList> zoo;
+    try {
+      zoo = criteria.loadModel();
+    } catch (IOException | ModelNotFoundException | MalformedModelException | RuntimeException e) {
+      throw new ModelException("Cannot load TorchScript " + contract.dir().resolve(ModelContract.TORCHSCRIPT)
+          + " on " + device + ": " + e.getMessage(), e);
+    }
+    TorchScriptModel m = new TorchScriptModel(contract, zoo, device);
+    try {
+      m.score(List.of(new int[] {0, 1, 2}, new int[] {3}), new ScoreRequest(contract.vocabLimit(), 1, List.of()));
+    } catch (RuntimeException e) {
+      zoo.close();
+      throw e instanceof ModelException ? e : new ModelException("Model " + contract.dir()
+          + " fails a contract check forward pass: " + e.getMessage(), e);
+    }
+    return m;
+  }
+
+  @Override
+  public ModelContract contract() {
+    return contract;
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  @Override
+  public List<SequenceScores> score(List<int[]> sequences, ScoreRequest request) {
+    int b = sequences.size();
+    int t = 0;
+    int n = 0;
+    for (int[] s : sequences) {
+      if (s.length == 0 || s.length > contract.maxContext()) {
+        throw new IllegalArgumentException("Sequence length " + s.length + " outside 1.." + contract.maxContext()
+            + " (the model's max_context)");
+      }
+      t = Math.max(t, s.length);
+      n += s.length;
+    }
+    long[] ids = new long[b * t];
+    long[] mask = new long[b * t];
+    boolean[] real = new boolean[b * t];
+    for (int i = 0; i < b; i++) {
+      int[] s = sequences.get(i);
+      for (int j = 0; j < s.length; j++) {
+        ids[i * t + j] = s[j];
+        mask[i * t + j] = 1;
+        real[i * t + j] = true;
+      }
+    }
+    int k = request.topK();
+    int d = contract.hiddenSize();
+    // Torch's grad mode is per thread: every task thread turns it off for itself.
+    JniUtils.setGradMode(false);
+    try (NDManager batch = model.getNDManager().newSubManager(device)) {
+      NDList out = model.getBlock().forward(new ParameterStore(batch, false),
+          new NDList(batch.create(ids, new Shape(b, t)), batch.create(mask, new Shape(b, t))), false);
+      checkOutputs(out, b, t);
+      NDArray keep = batch.create(real, new Shape((long) b * t, 1));
+      NDArray logits = realRows(out.get(0).get(":, :, :" + request.vocabLimit()).toType(DataType.FLOAT32, false)
+          .reshape(new Shape((long) b * t, request.vocabLimit())), keep);
+      NDArray logp = logits.logSoftmax(1);
+      NDArray entropy = logp.exp().mul(logp).sum(new int[] {1}).neg();
+      NDList top = logp.topK(k, 1, true, true);
+      float[] h = entropy.toFloatArray();
+      float[] topVals = top.get(0).toFloatArray();
+      long[] topIdx = top.get(1).toType(DataType.INT64, false).toLongArray();
+      float[][][] layers = new float[request.layers().size()][][];
+      NDArray hidden = out.get(1);
+      for (int li = 0; li < request.layers().size(); li++) {
+        float[] flat = realRows(hidden.get(request.layers().get(li)).toType(DataType.FLOAT32, false)
+            .reshape(new Shape((long) b * t, d)), keep).toFloatArray();
+        layers[li] = splitRows(flat, sequences, d);
+      }
+      List<SequenceScores> result = new ArrayList<>(b);
+      int offset = 0;
+      for (int i = 0; i < b; i++) {
+        int len = sequences.get(i).length;
+        float[] e = new float[len];
+        System.arraycopy(h, offset, e, 0, len);
+        int[] ti = new int[len * k];
+        float[] tv = new float[len * k];
+        for (int j = 0; j < len * k; j++) {
+          ti[j] = (int) topIdx[offset * k + j];
+          tv[j] = topVals[offset * k + j];
+        }
+        float[][] hs = new float[layers.length][];
+        for (int li = 0; li < layers.length; li++) {
+          hs[li] = layers[li][i];
+        }
+        result.add(new SequenceScores(len, k, e, ti, tv, hs));
+        offset += len;
+      }
+      if (offset != n) {
+        throw new IllegalStateException("Read back " + offset + " positions, expected " + n);
+      }
+      return result;
+    }
+  }
+
+  /** Rows of a [B*T, C] array at unpadded positions ({@code keep} is [B*T, 1] boolean). */
+  private static NDArray realRows(NDArray rows, NDArray keep) {
+    long cols = rows.getShape().get(1);
+    return rows.booleanMask(keep.repeat(1, cols)).reshape(new Shape(-1, cols));
+  }
+
+  private static float[][] splitRows(float[] flat, List<int[]> sequences, int d) {
+    float[][] out = new float[sequences.size()][];
+    int offset = 0;
+    for (int i = 0; i < sequences.size(); i++) {
+      int len = sequences.get(i).length * d;
+      out[i] = new float[len];
+      System.arraycopy(flat, offset, out[i], 0, len);
+      offset += len;
+    }
+    return out;
+  }
+
+  private void checkOutputs(NDList out, int b, int t) {
+    String where = "Model " + contract.dir().resolve(ModelContract.TORCHSCRIPT);
+    if (out.size() != 2) {
+      throw new ModelException(where + " returned " + out.size() + " output(s); the contract is a pair "
+          + "(logits[B,T,V], hidden_states[L+1,B,T,d]) - see docs/MODEL_CONTRACT.md");
+    }
+    Shape logits = out.get(0).getShape();
+    Shape want = new Shape(b, t, contract.vocabSize());
+    if (!logits.equals(want)) {
+      throw new ModelException(where + " returned logits of shape " + logits + ", expected " + want
+          + " (vocab_size from knowable.json)");
+    }
+    Shape hidden = out.get(1).getShape();
+    Shape wantH = new Shape(contract.numLayers() + 1, b, t, contract.hiddenSize());
+    if (!hidden.equals(wantH)) {
+      throw new ModelException(where + " returned hidden_states of shape " + hidden + ", expected " + wantH
+          + " ([num_layers+1, B, T, hidden_size] from knowable.json)");
+    }
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}

@@ -1,0 +1,141 @@
+package dev.knowable.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.Device;
+import dev.knowable.tokenize.TextTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The Java runtime against the Python reference outputs (same model, same text), and
+ * padding/batching invariance. Tolerance 1e-4 absolute on entropies, probabilities,
+ * log-probs and hidden states (fp32 on both sides; observed differences are ~1e-6).
+ */
+class TorchScriptModelTest {
+  static final double TOL = 1e-4;
+
+  @AfterAll
+  static void close() {
+    ModelRegistry.closeAll();
+  }
+
+  static LanguageModel model(Path dir) {
+    return ModelRegistry.get(dir, "pytorch", Device.cpu(), 1);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"random-small", "random-large"})
+  void matchesPythonReference(String name) {
+    Path dir = TestModels.fixture(name);
+    checkAgainstReference(dir);
+  }
+
+  /** Also used for the trained demo family. */
+  static void checkAgainstReference(Path dir) {
+    LanguageModel m = model(dir);
+    ModelContract c = m.contract();
+    TextTokenizer tok = TextTokenizer.get(dir.resolve("tokenizer.json"));
+    List<Integer> layers = new ArrayList<>();
+    for (int l = 0; l <= c.numLayers(); l++) {
+      layers.add(l);
+    }
+    List<ReferenceCase> cases = ReferenceCase.read(dir);
+    assertThat(cases).as("reference cases in %s", dir).isNotEmpty();
+    List<int[]> seqs = new ArrayList<>();
+    for (ReferenceCase rc : cases) {
+      assertThat(tok.encode(rc.text())).as("Java tokenizer ids equal Python's for %s", rc.text())
+          .containsExactly(rc.inputIds());
+      seqs.add(rc.inputIds());
+    }
+    // All cases in one padded batch: the reference was computed one text at a time.
+    List<SequenceScores> got = m.score(seqs, new ScoreRequest(c.vocabLimit(), 10, layers));
+    for (int ci = 0; ci < cases.size(); ci++) {
+      ReferenceCase rc = cases.get(ci);
+      SequenceScores s = got.get(ci);
+      assertThat(s.length()).isEqualTo(rc.inputIds().length);
+      for (int p = 0; p < s.length(); p++) {
+        assertThat((double) s.entropy()[p]).as("entropy case %d pos %d", ci, p).isCloseTo(rc.entropy()[p], within(TOL));
+        assertThat((double) s.top1Prob(p)).as("top1 prob case %d pos %d", ci, p).isCloseTo(rc.top1Prob()[p], within(TOL));
+        for (int j = 0; j < 10; j++) {
+          assertThat((double) s.topkLogprobsAt(p)[j]).as("top-k logprob case %d pos %d rank %d", ci, p, j)
+              .isCloseTo(rc.topkLogprobs()[p][j], within(TOL));
+        }
+        // Ids can swap only between near-equal probabilities; compare where the gap is clear.
+        if (rc.topkLogprobs()[p][0] - rc.topkLogprobs()[p][1] > 1e-4) {
+          assertThat(s.top1Id(p)).as("top1 id case %d pos %d", ci, p).isEqualTo(rc.top1Id()[p]);
+        }
+        for (int li = 0; li < layers.size(); li++) {
+          float[] want = rc.hidden().get(layers.get(li))[p];
+          float[] have = s.hiddenAt(li, p, c.hiddenSize());
+          for (int x = 0; x < want.length; x++) {
+            assertThat((double) have[x]).as("hidden layer %d case %d pos %d dim %d", layers.get(li), ci, p, x)
+                .isCloseTo(want[x], within(TOL));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void batchOfOneAndBatchOfManyGiveTheSameNumbers() {
+    LanguageModel m = model(TestModels.fixture("random-small"));
+    ScoreRequest req = new ScoreRequest(m.contract().vocabLimit(), 3, List.of(0, 2));
+    java.util.Random r = new java.util.Random(7);
+    List<int[]> seqs = new ArrayList<>();
+    for (int len : new int[] {1, 17, 64, 5, 128, 33}) {
+      int[] s = new int[len];
+      for (int i = 0; i < len; i++) {
+        s[i] = r.nextInt(257);
+      }
+      seqs.add(s);
+    }
+    List<SequenceScores> batched = m.score(seqs, req);
+    for (int i = 0; i < seqs.size(); i++) {
+      SequenceScores alone = m.score(List.of(seqs.get(i)), req).get(0);
+      SequenceScores inBatch = batched.get(i);
+      assertThat(inBatch.length()).isEqualTo(seqs.get(i).length);
+      for (int p = 0; p < alone.length(); p++) {
+        assertThat(inBatch.entropy()[p]).as("entropy seq %d pos %d", i, p).isCloseTo(alone.entropy()[p], within(1e-5f));
+      }
+      for (int li = 0; li < 2; li++) {
+        for (int x = 0; x < alone.hidden()[li].length; x++) {
+          assertThat(inBatch.hidden()[li][x]).isCloseTo(alone.hidden()[li][x], within(1e-4f));
+        }
+      }
+      assertThat(inBatch.topkIds()).containsExactly(alone.topkIds());
+    }
+  }
+
+  @Test
+  void modelThatBreaksTheContractFailsWithAClearMessage() {
+    assertThatThrownBy(() -> model(TestModels.fixture("bad-contract")))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("returned 1 output(s)")
+        .hasMessageContaining("MODEL_CONTRACT");
+  }
+
+  @Test
+  void missingOrIncompleteModelDirectoryIsNamed(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    assertThatThrownBy(() -> ModelContract.read(tmp.resolve("nope")))
+        .isInstanceOf(ModelException.class).hasMessageContaining("Model directory not found");
+    Files.writeString(tmp.resolve("knowable.json"), "{}");
+    assertThatThrownBy(() -> ModelContract.read(tmp))
+        .isInstanceOf(ModelException.class).hasMessageContaining("lacks model.pt, tokenizer.json");
+  }
+
+  @Test
+  void layersResolveFromTheEndAndOutOfRangeIsAnError() {
+    ModelContract c = ModelContract.read(TestModels.fixture("random-small"));
+    assertThat(c.resolveLayers(List.of(-1, 0, 1))).containsExactly(2, 0, 1);
+    assertThatThrownBy(() -> c.resolveLayers(List.of(3))).hasMessageContaining("out of range");
+  }
+}

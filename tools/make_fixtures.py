@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""Build the random-init fixture models used by the Java tests (deterministic, seeded).
+
+  /usr/bin/python3 tools/make_fixtures.py [--out common/src/test/resources/models]
+
+Writes:
+  random-small/     2 layers, hidden 32, 4 heads, max_context 128 (with model.onnx)
+  random-large/     3 layers, hidden 48, 4 heads, max_context 128, same tokenizer.json
+  bad-contract/     model.pt whose forward returns only the logits tensor (+ config,
+                    knowable, tokenizer) for the "model breaks the contract" test
+  other-tokenizer/  random-small's weights with a different tokenizer.json (extra added
+                    token <|pad|> id 257) for the "mismatched tokenizer pair" test
+"""
+import argparse
+import os
+import shutil
+import sys
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import torch  # noqa: E402
+
+from knowable_lm.gpt_neox import GPTNeoXForCausalLM, NeoXConfig, init_weights  # noqa: E402
+from knowable_lm import export, tokenizer as tok  # noqa: E402
+
+VOCAB_ROWS = 264  # padded output matrix, like Pythia; 257 usable ids
+
+
+def random_model(layers: int, hidden: int, heads: int, seed: int) -> GPTNeoXForCausalLM:
+    cfg = NeoXConfig(vocab_size=VOCAB_ROWS, hidden_size=hidden, num_hidden_layers=layers,
+                     num_attention_heads=heads, intermediate_size=4 * hidden,
+                     max_position_embeddings=128, rotary_pct=0.5)
+    m = GPTNeoXForCausalLM(cfg)
+    g = torch.Generator().manual_seed(seed)
+    init_weights(m, g, std=0.2, embed_std=0.5, out_std=0.5)
+    return m.eval()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--out", default=os.path.join(here, "common/src/test/resources/models"))
+    a = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    out = a.out
+    os.makedirs(out, exist_ok=True)
+
+    small = random_model(2, 32, 4, seed=1001)
+    export.export_model(small, os.path.join(out, "random-small"), "random-small", onnx=True)
+
+    large = random_model(3, 48, 4, seed=1002)
+    export.export_model(large, os.path.join(out, "random-large"), "random-large", onnx=False)
+
+    # bad contract: forward returns only logits
+    bad = os.path.join(out, "bad-contract")
+    os.makedirs(bad, exist_ok=True)
+    for f in os.listdir(bad):
+        os.remove(os.path.join(bad, f))
+    export.export_model(small, bad, "bad-contract", onnx=False, reference=False, check=False)
+    export.export_logits_only(small, os.path.join(bad, "model.pt"))
+
+    # other tokenizer: same weights as random-small, tokenizer with an extra added token
+    other = os.path.join(out, "other-tokenizer")
+    export.export_model(small, other, "other-tokenizer", onnx=False,
+                        tokenizer_extra_added=["<|pad|>"], check=False)
+
+    for d in sorted(os.listdir(out)):
+        p = os.path.join(out, d)
+        if os.path.isdir(p):
+            size = sum(os.path.getsize(os.path.join(p, f)) for f in os.listdir(p))
+            print("%-16s %8d bytes  %s" % (d, size, " ".join(sorted(os.listdir(p)))))
+
+
+if __name__ == "__main__":
+    main()
