@@ -59,7 +59,7 @@ public final class ConfigLoader {
         // Parse the value as HOCON so lists and numbers work; fall back to a plain string.
         one = ConfigFactory.parseString(quoteKey(key) + " = " + value);
       } catch (com.typesafe.config.ConfigException e) {
-        one = ConfigFactory.empty().withValue(key,
+        one = ConfigFactory.empty().withValue(quoteKey(key),
             com.typesafe.config.ConfigValueFactory.fromAnyRef(value, "--set " + key));
       }
       sets = one.withFallback(sets);
@@ -75,15 +75,13 @@ public final class ConfigLoader {
     return KnowableConfig.from(merged);
   }
 
+  /** Re-quotes a dotted path so every segment is literal (segments may be "quoted.with.dots"). */
   private static String quoteKey(String key) {
-    StringBuilder sb = new StringBuilder();
-    for (String part : key.split("\\.")) {
-      if (sb.length() > 0) {
-        sb.append('.');
-      }
-      sb.append('"').append(part.replace("\"", "\\\"")).append('"');
+    try {
+      return com.typesafe.config.ConfigUtil.joinPath(com.typesafe.config.ConfigUtil.splitPath(key));
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("Invalid key in --set: '" + key + "': " + e.getMessage(), e);
     }
-    return sb.toString();
   }
 
   /** A user file may omit the knowable { } wrapper. */

@@ -1,0 +1,103 @@
+package dev.knowable.probe;
+
+import com.typesafe.config.Config;
+import dev.knowable.config.ConfigException;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Settings of the probe stage ({@code knowable.probe.*} in reference.conf), parsed once on
+ * the driver; immutable and serializable so executors get the MLP settings with the task.
+ *
+ * @param modelPair name of the model pair written in every probe table row
+ * @param labelKinds labellings to train on
+ * @param domains train domains (empty = every domain of probe_examples)
+ * @param pooled also train and evaluate on all domains pooled ("all")
+ * @param seeds the training seeds (MLP); linear and context fits use the first
+ * @param bootstrapResamples resamples of the AUC bootstrap interval (0 = none)
+ * @param linearProbe whether to fit the linear probe on hidden states
+ * @param linear logistic-regression settings of the linear probe and the context baselines
+ * @param mlp MLP probe settings, or null when disabled
+ * @param contextKs the k of each context baseline (empty when disabled)
+ * @param contextBuckets feature slots of the context baseline
+ * @param bet whether to report the best-entropy-threshold baseline
+ */
+public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<String> domains, boolean pooled,
+    List<Integer> seeds, int bootstrapResamples, boolean linearProbe, Linear linear, MlpSettings mlp, List<Integer> contextKs,
+    int contextBuckets, boolean bet) implements Serializable {
+  static final String PREFIX = "knowable.probe.";
+  /** The train/eval domain name of all domains pooled. */
+  public static final String POOLED = "all";
+  /** Largest context k: probe_examples carries the current and previous token ids. */
+  public static final int MAX_CONTEXT_K = 2;
+
+  /** MLlib logistic regression settings. */
+  public record Linear(int maxIter, double regParam) implements Serializable {}
+
+  public ProbeSettings {
+    labelKinds = List.copyOf(labelKinds);
+    domains = List.copyOf(domains);
+    seeds = List.copyOf(seeds);
+    contextKs = List.copyOf(contextKs);
+  }
+
+  /** Reads {@code knowable.probe.*} from the resolved tree; small/large model paths name the pair. */
+  public static ProbeSettings from(Config config) {
+    SettingsReader r = new SettingsReader(config);
+    String pair = r.string(PREFIX + "model-pair").trim();
+    if (pair.isEmpty()) {
+      pair = dirName(r.string("knowable.models.small.path"), "small") + "->"
+          + dirName(r.string("knowable.models.large.path"), "large");
+    }
+    List<LabelKind> kinds = new ArrayList<>();
+    for (String k : r.strings(PREFIX + "label-kinds")) {
+      try {
+        kinds.add(LabelKind.parse(k));
+      } catch (IllegalArgumentException e) {
+        throw SettingsReader.invalid(PREFIX + "label-kinds", e);
+      }
+    }
+    if (kinds.isEmpty()) {
+      throw new ConfigException(PREFIX + "label-kinds must name at least one label kind");
+    }
+    List<String> domains = r.strings(PREFIX + "domains");
+    if (domains.contains(POOLED)) {
+      throw new ConfigException(PREFIX + "domains must not contain '" + POOLED + "' (use " + PREFIX
+          + "pooled = true)");
+    }
+    int seedCount = r.atLeast(PREFIX + "seeds", 1);
+    long base = r.anyLong(PREFIX + "base-seed");
+    List<Integer> seeds = new ArrayList<>();
+    for (int i = 0; i < seedCount; i++) {
+      seeds.add(Math.toIntExact(base + i));
+    }
+    Linear linear = new Linear(r.atLeast(PREFIX + "linear.max-iter", 1),
+        r.inRange(PREFIX + "linear.reg-param", 0, Double.POSITIVE_INFINITY));
+    MlpSettings mlp = r.bool(PREFIX + "mlp.enabled")
+        ? new MlpSettings(r.atLeast(PREFIX + "mlp.hidden", 1), r.inRange(PREFIX + "mlp.dropout", 0, 1),
+            r.inRange(PREFIX + "mlp.learning-rate", Double.MIN_VALUE, Double.POSITIVE_INFINITY),
+            r.atLeast(PREFIX + "mlp.batch-size", 1), r.atLeast(PREFIX + "mlp.max-epochs", 1),
+            r.atLeast(PREFIX + "mlp.patience", 1))
+        : null;
+    List<Integer> ks = r.bool(PREFIX + "context.enabled") ? r.ints(PREFIX + "context.ks") : List.of();
+    for (int k : ks) {
+      if (k < 1 || k > MAX_CONTEXT_K) {
+        throw new ConfigException(PREFIX + "context.ks entries must be in [1, " + MAX_CONTEXT_K
+            + "] (probe_examples carries the current and previous token ids), got " + k);
+      }
+    }
+    return new ProbeSettings(pair, kinds, domains, r.bool(PREFIX + "pooled"), seeds,
+        r.atLeast(PREFIX + "bootstrap-resamples", 0), r.bool(PREFIX + "linear.enabled"), linear, mlp, ks,
+        r.atLeast(PREFIX + "context.buckets", MAX_CONTEXT_K), r.bool(PREFIX + "bet.enabled"));
+  }
+
+  private static String dirName(String path, String fallback) {
+    if (path == null || path.isBlank()) {
+      return fallback;
+    }
+    Path name = Path.of(path).normalize().getFileName();
+    return name == null ? fallback : name.toString();
+  }
+}

@@ -1,0 +1,177 @@
+package dev.knowable.jobs;
+
+import dev.knowable.config.ConfigException;
+import dev.knowable.config.ConfigLoader;
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.io.RunTables;
+import dev.knowable.model.ModelException;
+import dev.knowable.stage.Stage;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point for spark-submit and the local launcher:
+ * {@code knowable <stage|pipeline> [--config FILE] [--set key=value]...}.
+ * {@link #main} only parses arguments; {@link #run} does the work and is what tests call.
+ */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  /** Exit codes: 0 done, 1 a stage failed, 2 bad usage, configuration, model or input. */
+  static final int OK = 0;
+  static final int FAILED = 1;
+  static final int USAGE = 2;
+
+  /** Parsed command line. */
+  record Args(String command, Path config, List<String> sets) {}
+
+  private Main() {}
+
+  public static void main(String[] argv) {
+    System.exit(launch(argv));
+  }
+
+  static int launch(String[] argv) {
+    Args args;
+    try {
+      args = parse(argv);
+    } catch (IllegalArgumentException e) {
+      System.err.println("knowable: " + e.getMessage());
+      System.err.println("Run with --help for usage.");
+      return USAGE;
+    }
+    if (args == null) {
+      System.out.println(help());
+      return OK;
+    }
+    try {
+      KnowableConfig config = ConfigLoader.load(args.config(), args.sets());
+      run(args.command(), config);
+      return OK;
+    } catch (ConfigException | ModelException e) {
+      System.err.println("knowable: " + e.getMessage());
+      LOG.error("knowable: {}", e.getMessage(), e);
+      return USAGE;
+    } catch (RuntimeException e) {
+      System.err.println("knowable: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      LOG.error("knowable failed", e);
+      return FAILED;
+    }
+  }
+
+  /** Returns null for --help. */
+  static Args parse(String[] argv) {
+    String command = null;
+    Path config = null;
+    List<String> sets = new ArrayList<>();
+    for (int i = 0; i < argv.length; i++) {
+      String a = argv[i];
+      switch (a) {
+        case "-h":
+        case "--help":
+          return null;
+        case "--config":
+        case "-c":
+          config = Paths.get(value(argv, ++i, a));
+          break;
+        case "--set":
+        case "-s":
+          sets.add(value(argv, ++i, a));
+          break;
+        default:
+          if (a.startsWith("--set=")) {
+            sets.add(a.substring(6));
+          } else if (a.startsWith("--config=")) {
+            config = Paths.get(a.substring(9));
+          } else if (a.startsWith("-")) {
+            throw new IllegalArgumentException("unknown option " + a);
+          } else if (command == null) {
+            command = a;
+          } else {
+            throw new IllegalArgumentException("unexpected argument '" + a + "' (one stage or 'pipeline' per run)");
+          }
+      }
+    }
+    if (command == null) {
+      throw new IllegalArgumentException("name a stage or 'pipeline'");
+    }
+    if (!command.equals("pipeline") && Stages.named(command).isEmpty()) {
+      throw new IllegalArgumentException("unknown stage '" + command + "'; stages: " + stageNames());
+    }
+    return new Args(command, config, sets);
+  }
+
+  private static String value(String[] argv, int i, String option) {
+    if (i >= argv.length) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    return argv[i];
+  }
+
+  private static List<String> stageNames() {
+    List<String> names = new ArrayList<>();
+    Stages.all().forEach(s -> names.add(s.name()));
+    return names;
+  }
+
+  /** Runs one stage or the whole pipeline with a session built from the config. */
+  public static void run(String command, KnowableConfig config) {
+    SparkSession.Builder builder = SparkSession.builder().appName(config.spark().appName() + " " + command);
+    if (!config.spark().master().isBlank()) {
+      builder = builder.master(config.spark().master());
+    }
+    for (Map.Entry<String, String> e : config.spark().conf().entrySet()) {
+      builder = builder.config(e.getKey(), e.getValue());
+    }
+    SparkSession spark = builder.getOrCreate();
+    try {
+      run(spark, command, config);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Runs on a given session (tests share one). */
+  public static void run(SparkSession spark, String command, KnowableConfig config) {
+    List<Stage> stages = command.equals("pipeline") ? Stages.all() : List.of(Stages.named(command).orElseThrow(
+        () -> new IllegalArgumentException("unknown stage " + command)));
+    RunTables tables = new RunTables(spark, config);
+    LOG.info("knowable run {} -> {} ({} stage(s): {})", config.runId(), config.output(), stages.size(),
+        stages.stream().map(Stage::name).toList());
+    long all = System.nanoTime();
+    for (Stage s : stages) {
+      long start = System.nanoTime();
+      LOG.info("stage {} started: {}", s.name(), s.description());
+      s.run(spark, config, tables);
+      LOG.info("stage {} done in {} s; tables: {}", s.name(), String.format("%.1f", (System.nanoTime() - start) / 1e9),
+          s.outputs().stream().map(t -> tables.tablePath(t).toString()).toList());
+    }
+    LOG.info("knowable run {} finished in {} s", config.runId(), String.format("%.1f", (System.nanoTime() - all) / 1e9));
+  }
+
+  static String help() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("knowable: tell the knowable from the unknowable with a small and a large language model.\n\n");
+    sb.append("Usage: knowable <stage|pipeline> [--config FILE] [--set key=value]...\n\n");
+    sb.append("Stages (run in this order by 'pipeline'):\n");
+    for (Stage s : Stages.all()) {
+      sb.append(String.format("  %-12s %s%n               writes: %s%n", s.name(), s.description(),
+          String.join(", ", s.outputs())));
+    }
+    sb.append("\nOptions:\n");
+    sb.append("  -c, --config FILE   HOCON job config (keys as in reference.conf, with or without 'knowable.')\n");
+    sb.append("  -s, --set K=V       override one key, e.g. --set run-id=r1 --set tokenize.max-tokens=512\n");
+    sb.append("  -h, --help          this text\n\n");
+    sb.append("Precedence: --set > --config file > reference.conf. Unknown keys are errors.\n");
+    sb.append("Tables go to <output>/<table>/run_id=<run-id>/ and are published with a _manifest.json\n");
+    sb.append("only when complete; rerunning a run-id skips committed tables (knowable.if-exists).\n");
+    sb.append("Exit codes: 0 done, 1 a stage failed, 2 bad usage, configuration, model or input.\n");
+    return sb.toString();
+  }
+}

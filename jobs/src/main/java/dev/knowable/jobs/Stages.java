@@ -1,0 +1,22 @@
+package dev.knowable.jobs;
+
+import dev.knowable.ingest.IngestStage;
+import dev.knowable.score.ScoreStage;
+import dev.knowable.stage.Stage;
+import dev.knowable.tokenize.TokenizeStage;
+import java.util.List;
+import java.util.Optional;
+
+/** The pipeline's stages in run order. */
+public final class Stages {
+  private Stages() {}
+
+  public static List<Stage> all() {
+    return List.of(new IngestStage(), new TokenizeStage(), new ScoreStage(ScoreStage.SMALL),
+        new ScoreStage(ScoreStage.LARGE));
+  }
+
+  public static Optional<Stage> named(String name) {
+    return all().stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+}
