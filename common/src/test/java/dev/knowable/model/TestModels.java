@@ -1,6 +1,5 @@
 package dev.knowable.model;
 
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
@@ -8,12 +7,13 @@ import java.nio.file.Paths;
 public final class TestModels {
   private TestModels() {}
 
+  /** A fixture model, read from the source tree so other modules' tests find it too. */
   public static Path fixture(String name) {
-    try {
-      return Paths.get(TestModels.class.getClassLoader().getResource("models/" + name).toURI());
-    } catch (URISyntaxException | NullPointerException e) {
-      throw new IllegalStateException("Fixture model " + name + " missing from test resources", e);
+    Path p = repoRoot().resolve("common/src/test/resources/models").resolve(name);
+    if (!p.toFile().isDirectory()) {
+      throw new IllegalStateException("Fixture model " + p + " is missing (tools/make_fixtures.py makes it)");
     }
+    return p;
   }
 
   /** The repository root (tests run with the module folder as working directory). */
