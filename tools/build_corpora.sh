@@ -40,5 +40,16 @@ bible -l100000 'Gen1:1-Rev22:21' > "$SRC/kjv.txt"
 
 cd "$ROOT"
 /usr/bin/python3 tools/build_corpora.py --src "$SRC" --out "$OUT"
+
+# upstream licence / notice files, shipped next to the corpora (NOTICES/upstream/)
+U="$OUT/NOTICES/upstream"
+mkdir -p "$U"
+unzip -p "$SRC/commons-lang3-$LANG3_VERSION-sources.jar" META-INF/NOTICE.txt > "$U/code-commons-lang3-NOTICE.txt"
+unzip -p "$SRC/commons-lang3-$LANG3_VERSION-sources.jar" META-INF/LICENSE.txt > "$U/code-commons-lang3-LICENSE.txt"
+cp "$SRC/spdx-license-list/package/license" "$U/legal-spdx-license-list-LICENSE.txt"
+cp "$SRC/datasets-sotu/package/NOTICE" "$U/speech-datasets-sotu-NOTICE.txt"
+cp "$SRC/datasets-sotu/package/LICENSE" "$U/speech-datasets-sotu-LICENSE.txt"
+cp /usr/share/doc/bible-kjv-text/copyright "$U/scripture-bible-kjv-text-copyright.txt"
+cp /usr/share/doc/wordnet-base/copyright "$U/reference-wordnet-base-copyright.txt"
 (cd "$OUT" && sha256sum model-train/*.jsonl probe/*.jsonl > SHA256SUMS)
 cat "$OUT/SHA256SUMS"

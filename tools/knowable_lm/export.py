@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import sys
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -93,13 +93,18 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
 
 
 def make_reference(model: GPTNeoXForCausalLM, name: str, vocab_limit: int,
-                   max_context: int, texts: Sequence[str] = REFERENCE_TEXTS) -> dict:
+                   max_context: int, texts: Sequence[str] = REFERENCE_TEXTS,
+                   encode: Callable[[str], List[int]] = tok.encode) -> dict:
+    """Reference outputs; texts longer than max_context tokens are cut (whole characters)
+    so that the stored text encodes to at most max_context ids."""
     model = model.float().eval()
     cases = []
     with torch.no_grad():
         for text in texts:
             text = truncate_utf8(text, max_context)
-            ids = tok.encode(text)
+            while len(encode(text)) > max_context:  # multi-byte tokens: cut further
+                text = text[:-1]
+            ids = encode(text)
             x = torch.tensor([ids], dtype=torch.long)
             logits, hidden = model(x, torch.ones_like(x))
             lp = torch.log_softmax(logits[0, :, :vocab_limit].float(), dim=-1)
@@ -190,7 +195,7 @@ def export_model(model: GPTNeoXForCausalLM, out_dir: str, name: str,
                  tokenizer_src: Optional[str] = None,
                  tokenizer_extra_added: Optional[Sequence[str]] = None,
                  onnx: bool = True, reference: bool = True, check: bool = True,
-                 log=print) -> None:
+                 encode: Callable[[str], List[int]] = tok.encode, log=print) -> None:
     """Write the contract files for ``model`` into ``out_dir``."""
     os.makedirs(out_dir, exist_ok=True)
     model = model.float().eval()
@@ -264,7 +269,7 @@ def export_model(model: GPTNeoXForCausalLM, out_dir: str, name: str,
         f.write("\n")
 
     if reference:
-        ref = make_reference(model, name, vocab_limit, cfg.max_position_embeddings)
+        ref = make_reference(model, name, vocab_limit, cfg.max_position_embeddings, encode=encode)
         with open(os.path.join(out_dir, "reference.json"), "w", encoding="utf-8") as f:
             json.dump(ref, f, ensure_ascii=False, separators=(",", ":"))
             f.write("\n")

@@ -131,7 +131,8 @@ public final class RunTables {
     }
     try {
       writer.parquet(staging.toString());
-      long rows = spark.read().parquet(staging.toString()).count();
+      // An empty partitioned Dataset leaves no Parquet file (only _SUCCESS) to read back.
+      long rows = hasParquet(staging) ? spark.read().parquet(staging.toString()).count() : 0L;
       double seconds = (System.nanoTime() - start) / 1e9;
       Map<String, Object> manifest = new LinkedHashMap<>();
       manifest.put("table", table);
@@ -169,6 +170,16 @@ public final class RunTables {
         LOG.warn("Could not remove staging folder {}: {}", staging, e.getMessage());
       }
     }
+  }
+
+  private boolean hasParquet(Path dir) throws IOException {
+    var files = fs(dir).listFiles(dir, true);
+    while (files.hasNext()) {
+      if (files.next().getPath().getName().endsWith(".parquet")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void writeJson(Path p, Object value) throws IOException {

@@ -83,7 +83,16 @@ public final class LabelStage implements Stage {
       counts.addAll(ProbeExamples.classCounts(tokenBalanced, "token_identity_balanced"));
       counts.addAll(ProbeExamples.classCounts(classBalanced, "class_balanced"));
       extras.put("counts", counts);
-      long rows = tables.write(ProbeExamples.TABLE, classBalanced.select(out.toArray(new Column[0])),
+      long kept = counts.stream().filter(c -> "class_balanced".equals(c.get("step")))
+          .mapToLong(c -> (Long) c.get("rows")).sum();
+      if (kept == 0) {
+        // An empty partitioned table could not even be read back: fail with the reason instead.
+        throw new IllegalStateException("No probe examples survive labelling and balancing in run "
+            + tables.runId() + " (bands " + bands + "). Counts per step: " + counts
+            + ". Widen knowable.label.bands or use band-unit = quantile if the models' entropy scale differs.");
+      }
+      long rows = tables.write(ProbeExamples.TABLE,
+          ProbeExamples.withHiddenStates(classBalanced, small, bands).select(out.toArray(new Column[0])),
           List.of("domain"), extras);
       LOG.info("Label stage wrote {} probe examples", rows);
     } finally {

@@ -94,15 +94,12 @@ final class MlpProbeTask implements FlatMapGroupsFunction<String, Row, Row> {
   }
 
   private static float[] features(Row r) {
-    Object v = r.get(r.fieldIndex("features"));
-    if (v instanceof scala.collection.Seq<?> seq) {
-      float[] out = new float[seq.size()];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = (Float) seq.apply(i);
-      }
-      return out;
+    List<Float> values = r.getList(r.fieldIndex("features"));
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.get(i);
     }
-    return (float[]) v;
+    return out;
   }
 
   private static int[] ints(List<Integer> values) {

@@ -29,7 +29,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The label stage's Dataset steps (METHOD.md sections 4 and 5), each a function from
  * Dataset to Dataset so tests run them on hand-built tables:
- * {@link #joinScores} -> {@link #label} -> {@link #tokenIdentityBalance} -> {@link #classBalance}.
+ * {@link #joinScores} -> {@link #label} -> {@link #tokenIdentityBalance} -> {@link #classBalance}
+ * -> {@link #withHiddenStates}.
  *
  * <p>Random choices use a seeded hash of (doc_id, position, band, label_kind) instead of
  * {@code rand(seed)}: Spark's rand depends on partitioning and on row order within a
@@ -43,6 +44,11 @@ public final class ProbeExamples {
   /** Columns that identify one balancing population: balancing runs separately per split, domain, band, kind. */
   public static final List<String> POPULATION = List.of("split", "domain", "band", "label_kind");
 
+  /**
+   * Rank error allowed for quantile bands: exact quantiles would hold every entropy in
+   * memory; 1e-4 of the ranks is far below what moves a band's AUC.
+   */
+  static final double QUANTILE_RELATIVE_ERROR = 1e-4;
   private static final long HASH_RANGE = 1L << 53;
   private static final StructType LABEL_STRUCT = new StructType()
       .add("band", DataTypes.StringType).add("label_kind", DataTypes.StringType).add("label", DataTypes.IntegerType);
@@ -71,9 +77,9 @@ public final class ProbeExamples {
   }
 
   /**
-   * Resolves the configured bands to nats. Quantile bands use exact quantiles of H_S over
-   * every scored position of the run (one aggregate query), so all domains share one
-   * band and cross-domain numbers compare like with like.
+   * Resolves the configured bands to nats. Quantile bands use quantiles of H_S (within
+   * {@link #QUANTILE_RELATIVE_ERROR}) over every scored position of the run, one aggregate
+   * query, so all domains share one band and cross-domain numbers compare like with like.
    */
   public static List<Band> resolveBands(List<Band.Spec> specs, Dataset<Row> smallScores) {
     List<Band> bands = new ArrayList<>();
@@ -81,7 +87,7 @@ public final class ProbeExamples {
     double[] probabilities = quantileSpecs.stream()
         .flatMapToDouble(s -> java.util.stream.DoubleStream.of(s.lower(), Math.min(s.upper(), 1.0))).toArray();
     double[] nats = probabilities.length == 0 ? new double[0]
-        : smallScores.stat().approxQuantile("entropy", probabilities, 0.0);
+        : smallScores.stat().approxQuantile("entropy", probabilities, QUANTILE_RELATIVE_ERROR);
     int q = 0;
     for (Band.Spec s : specs) {
       if (s.unit() == Band.Unit.NATS) {
@@ -99,19 +105,32 @@ public final class ProbeExamples {
 
   /**
    * Joins small and large scores per (doc_id, position), keeping only positions whose H_S
-   * can fall in a band (the rest can never be labelled).
+   * can fall in a band (the rest can never be labelled). Hidden states stay behind: the
+   * balancing shuffles move only keys and scalars, and {@link #withHiddenStates} attaches
+   * the vectors to the few rows that survive.
    *
-   * @return doc_id, domain, split, position, token_id, prev_token_id, small_entropy,
-   *     large_entropy and the hidden columns of small_scores
+   * @return doc_id, domain, split, position, token_id, prev_token_id, small_entropy, large_entropy
    */
   public static Dataset<Row> joinScores(Dataset<Row> smallScores, Dataset<Row> largeScores, List<Band> bands) {
-    float lowest = (float) bands.stream().mapToDouble(Band::minNats).min().orElseThrow();
-    List<Column> smallCols = new ArrayList<>(List.of(col("doc_id"), col("domain"), col("split"), col("position"),
-        col("token_id"), col("prev_token_id"), col("entropy").as("small_entropy")));
-    hiddenColumns(smallScores.schema()).forEach(h -> smallCols.add(col(h)));
-    Dataset<Row> small = smallScores.filter(col("entropy").geq(lit(lowest))).select(smallCols.toArray(new Column[0]));
+    Dataset<Row> small = smallScores.filter(col("entropy").geq(lit(lowestBound(bands)))).select(col("doc_id"),
+        col("domain"), col("split"), col("position"), col("token_id"), col("prev_token_id"),
+        col("entropy").as("small_entropy"));
     Dataset<Row> large = largeScores.select(col("doc_id"), col("position"), col("entropy").as("large_entropy"));
     return small.join(large, new String[] {"doc_id", "position"});
+  }
+
+  /** Adds the hidden_l&lt;k&gt; columns of small_scores to balanced examples, by (doc_id, position). */
+  public static Dataset<Row> withHiddenStates(Dataset<Row> examples, Dataset<Row> smallScores, List<Band> bands) {
+    List<Column> cols = new ArrayList<>(List.of(col("doc_id"), col("position")));
+    hiddenColumns(smallScores.schema()).forEach(h -> cols.add(col(h)));
+    // The same pruning as joinScores, so the scan skips positions below every band.
+    Dataset<Row> hidden = smallScores.filter(col("entropy").geq(lit(lowestBound(bands))))
+        .select(cols.toArray(new Column[0]));
+    return examples.join(hidden, new String[] {"doc_id", "position"});
+  }
+
+  private static float lowestBound(List<Band> bands) {
+    return (float) bands.stream().mapToDouble(Band::minNats).min().orElseThrow();
   }
 
   /**

@@ -6,7 +6,7 @@ import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.stddev_samp;
 import static org.apache.spark.sql.functions.sum;
@@ -95,16 +95,24 @@ public final class ProbeStage implements Stage {
       List<String> layers = ProbeExamples.hiddenColumns(examples.schema());
       LOG.info("Probe stage, run {}: layers {}, bands {}, kinds {}, train domains {}, seeds {}", tables.runId(),
           layers, pops.bands(), pops.kinds(), trainDomains, settings.seeds());
+      for (String kind : kinds) {
+        if (!pops.kinds().contains(kind)) {
+          throw new IllegalStateException("knowable.probe.label-kinds asks for " + kind + ", but probe_examples of run "
+              + tables.runId() + " holds " + pops.kinds() + " (knowable.label.kinds)");
+        }
+      }
+      if (pops.trainCounts().values().stream().noneMatch(n -> n[0] > 0 && n[1] > 0)) {
+        throw new IllegalStateException("No band, label kind and domain of probe_examples in run " + tables.runId()
+            + " has both classes in its train split: no probe can be trained. Check the label stage's manifest"
+            + " counts (knowable.label.bands, thresholds, the split fractions).");
+      }
       Dataset<Row> evalRows = examples.filter(col("split").isin(EVAL_SPLITS.toArray()));
       int firstSeed = settings.seeds().get(0);
 
       List<Dataset<Row>> scored = new ArrayList<>();
       List<Row> modelRows = new ArrayList<>();
       if (settings.bet()) {
-        scored.add(evalRows.select(lit(ProbeTables.BET).as("probe_kind"), lit(null).cast(DataTypes.IntegerType)
-                .as("layer"), col("band"), col("label_kind"), explode(literalArray(trainDomains)).as("train_domain"),
-            lit(firstSeed).as("seed"), col("domain").as("eval_domain"), col("split").as("eval_split"),
-            col("small_entropy").cast(DataTypes.DoubleType).as("score"), col("label")));
+        scored.add(betScores(evalRows, trainDomains, firstSeed));
       }
       for (String band : pops.bands()) {
         for (String kind : pops.kinds()) {
@@ -133,13 +141,7 @@ public final class ProbeStage implements Stage {
       }
       if (settings.mlp() != null && !layers.isEmpty()) {
         mlpFits = trainMlps(spark, examples, layers, trainDomains, settings).persist(StorageLevel.MEMORY_AND_DISK());
-        scored.add(mlpFits.select(col("probe_kind"), col("layer"), col("band"), col("label_kind"),
-                col("train_domain"), col("seed"),
-                explode(arrays_zip(col("eval_domains"), col("eval_splits"), col("eval_scores"), col("eval_labels")))
-                    .as("e"))
-            .select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"),
-                col("seed"), col("e.eval_domains").as("eval_domain"), col("e.eval_splits").as("eval_split"),
-                col("e.eval_scores").as("score"), col("e.eval_labels").as("label")));
+        scored.add(mlpScores(mlpFits));
       }
       if (scored.isEmpty()) {
         throw new IllegalStateException("knowable.probe enables no probe kind: nothing to evaluate");
@@ -230,6 +232,25 @@ public final class ProbeStage implements Stage {
     return examples.filter(ProbeSettings.POOLED.equals(domain) ? in : in.and(col("domain").equalTo(domain)));
   }
 
+  /** BET rows: score = H_S on every evaluation row, once per train domain (whose val split picks the threshold). */
+  private static Dataset<Row> betScores(Dataset<Row> evalRows, List<String> trainDomains, int seed) {
+    return evalRows.select(lit(ProbeTables.BET).as("probe_kind"), lit(null).cast(DataTypes.IntegerType).as("layer"),
+        col("band"), col("label_kind"), explode(literalArray(trainDomains)).as("train_domain"), lit(seed).as("seed"),
+        col("domain").as("eval_domain"), col("split").as("eval_split"),
+        col("small_entropy").cast(DataTypes.DoubleType).as("score"), col("label"));
+  }
+
+  /** The evaluation scores the MLP tasks returned, one row each. */
+  private static Dataset<Row> mlpScores(Dataset<Row> mlpFits) {
+    return mlpFits.select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"),
+            col("seed"),
+            explode(arrays_zip(col("eval_domains"), col("eval_splits"), col("eval_scores"), col("eval_labels")))
+                .as("e"))
+        .select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"), col("seed"),
+            col("e.eval_domains").as("eval_domain"), col("e.eval_splits").as("eval_split"),
+            col("e.eval_scores").as("score"), col("e.eval_labels").as("label"));
+  }
+
   /** Fits one logistic-regression probe on the given features and queues its scores and model row. */
   private static void fitLogistic(String probeKind, Integer layer, Column features, Dataset<Row> train,
       Dataset<Row> eval, String band, String kind, String domain, int seed, long[] trainCounts,
@@ -300,8 +321,8 @@ public final class ProbeStage implements Stage {
     return metrics.filter(col("eval_split").equalTo("test"))
         .groupBy("model_pair", "probe_kind", "layer", "band", "label_kind", "train_domain", "eval_domain")
         .agg(count(lit(1)).as("n_seeds"), avg("auc").as("auc_mean"), stddev_samp("auc").as("auc_std"),
-            avg("accuracy").as("accuracy_mean"), first("n_class0").as("n_class0"),
-            first("n_class1").as("n_class1"));
+            avg("accuracy").as("accuracy_mean"), max("n_class0").as("n_class0"),
+            max("n_class1").as("n_class1"));
   }
 
   private static Column literalArray(List<String> values) {

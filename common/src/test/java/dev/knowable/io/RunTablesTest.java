@@ -93,4 +93,12 @@ class RunTablesTest extends SparkTestBase {
     assertThat(Files.exists(leftover.resolve("part-0000.parquet"))).isFalse();
     assertThat(t.read("nums", "x").count()).isEqualTo(10);
   }
+
+  @Test
+  void anEmptyPartitionedTableIsPublishedWithZeroRows(@TempDir Path tmp) {
+    RunTables t = new RunTables(spark, config(tmp));
+    assertThat(t.write("nums", numbers(10).filter("id < 0"), List.of("domain"), Map.of())).isZero();
+    assertThat(t.isCommitted("nums")).isTrue();
+    assertThat(t.readManifest("nums")).containsEntry("rows", 0);
+  }
 }

@@ -1,6 +1,7 @@
 package dev.knowable.probe;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.io.RunTables;
@@ -121,5 +122,17 @@ class LabelProbeStagesTest extends SparkTestBase {
     assertThat(tables.read(ProbeTables.MODELS, "probe").count()).isEqualTo(3 + 3 * 2 + 3 * 2);
     assertThat(tables.read(ProbeTables.CROSS_DOMAIN, "probe").filter("probe_kind = 'mlp'").first()
         .<Long>getAs("n_seeds")).isEqualTo(2L);
+  }
+
+  @Test
+  void refusesToPublishAnEmptyTable(@TempDir Path tmp) {
+    KnowableConfig config = config(tmp, "label.bands=[\"4.5:inf\"]");
+    RunTables tables = new RunTables(spark, config);
+    List<Position> positions = synthetic(3).subList(0, 400);
+    tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), Map.of());
+    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), Map.of());
+    assertThatThrownBy(() -> new LabelStage().run(spark, config, tables))
+        .hasMessageContaining("No probe examples survive").hasMessageContaining("[4.5,inf)");
+    assertThat(tables.isCommitted(ProbeExamples.TABLE)).isFalse();
   }
 }

@@ -64,4 +64,20 @@ class MlpProbeTrainerTest {
     assertThat(a.weights().w1()).containsExactly(b.weights().w1());
     assertThat(a.bestValLoss()).isEqualTo(b.bestValLoss());
   }
+
+  @Test
+  void javaScoringMatchesTheTrainedNetwork() {
+    // The best checkpoint's validation loss (computed by DJL in eval mode) must equal the
+    // cross-entropy of the exported weights scored in Java: checks the weight layout.
+    Random random = new Random(8);
+    int[] y = new int[300];
+    float[][] x = features(300, y, true, random);
+    MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(x, y, x, y, SMALL, 4);
+    double loss = 0;
+    for (int i = 0; i < x.length; i++) {
+      double p1 = fit.weights().probabilityOfClass1(x[i]);
+      loss -= Math.log(y[i] == 1 ? p1 : 1 - p1);
+    }
+    assertThat(loss / x.length).isCloseTo(fit.bestValLoss(), org.assertj.core.api.Assertions.within(1e-4));
+  }
 }

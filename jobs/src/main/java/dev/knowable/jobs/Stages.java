@@ -1,6 +1,8 @@
 package dev.knowable.jobs;
 
 import dev.knowable.ingest.IngestStage;
+import dev.knowable.probe.LabelStage;
+import dev.knowable.probe.ProbeStage;
 import dev.knowable.score.ScoreStage;
 import dev.knowable.stage.Stage;
 import dev.knowable.tokenize.TokenizeStage;
@@ -13,7 +15,7 @@ public final class Stages {
 
   public static List<Stage> all() {
     return List.of(new IngestStage(), new TokenizeStage(), new ScoreStage(ScoreStage.SMALL),
-        new ScoreStage(ScoreStage.LARGE));
+        new ScoreStage(ScoreStage.LARGE), new LabelStage(), new ProbeStage());
   }
 
   public static Optional<Stage> named(String name) {
