@@ -20,6 +20,11 @@ Rules (all deterministic; see demo/corpora/README.md):
     the domain holds at least DOMAIN_BYTES bytes (the crossing document is kept).
   * split: model-train iff int.from_bytes(sha256(doc_id)[:8], "big") % 100 < 70,
     else probe.
+  * probe documents are cut into consecutive passages of at most PASSAGE_BYTES bytes
+    (at line breaks, else spaces), at most MAX_PASSAGES per document, with ids
+    "<doc_id>#<k>": the tiny models' context is 512 byte tokens, so whole 8 KiB
+    documents would be truncated to their first 512 bytes. The pipeline keeps all
+    passages of a document in one probe split (ingest.split.group-separator = "#").
 """
 import argparse
 import glob
@@ -33,6 +38,8 @@ import zipfile
 DOC_MAX_BYTES = 8192
 DOMAIN_BYTES = 1_000_000
 TRAIN_PERCENT = 70
+PASSAGE_BYTES = 512
+MAX_PASSAGES = 4
 DOMAINS = ["code", "legal", "speech", "scripture", "reference"]
 
 KJV_BOOKS = ["Gen", "Exod", "Lev", "Num", "Deut", "Josh", "Judg", "Ruth", "1Sam", "2Sam",
@@ -65,6 +72,30 @@ def cut(text: str, max_bytes: int = DOC_MAX_BYTES) -> str:
     if pos <= 0:
         pos = max_bytes
     return normalise(head[:pos].decode("utf-8", errors="ignore"))
+
+
+def passages(doc_id: str, text: str):
+    """Consecutive passages of at most PASSAGE_BYTES UTF-8 bytes, cut at a line break
+    (else a space, else anywhere on a character boundary), at most MAX_PASSAGES."""
+    out = []
+    rest = text.encode("utf-8")
+    while rest and len(out) < MAX_PASSAGES:
+        if len(rest) <= PASSAGE_BYTES:
+            head, rest = rest, b""
+        else:
+            window = rest[:PASSAGE_BYTES + 1]
+            pos = window.rfind(b"\n")
+            if pos < PASSAGE_BYTES // 4:
+                pos = window.rfind(b" ")
+            if pos < PASSAGE_BYTES // 4:
+                pos = PASSAGE_BYTES
+                while pos > 0 and (rest[pos] & 0xC0) == 0x80:  # not inside a UTF-8 sequence
+                    pos -= 1
+            head, rest = rest[:pos], rest[pos:].lstrip(b"\n ")
+        piece = normalise(head.decode("utf-8"))
+        if piece:
+            out.append(("%s#%02d" % (doc_id, len(out)), piece))
+    return out
 
 
 def hash_u64(s: str) -> int:
@@ -210,11 +241,13 @@ def main(argv=None):
         train = [d for d in chosen if is_train(d[0])]
         probe = [d for d in chosen if not is_train(d[0])]
         write_jsonl(os.path.join(a.out, "model-train", domain + ".jsonl"), domain, train)
-        write_jsonl(os.path.join(a.out, "probe", domain + ".jsonl"), domain, probe)
+        probe_passages = sorted(p for doc_id, text in probe for p in passages(doc_id, text))
+        write_jsonl(os.path.join(a.out, "probe", domain + ".jsonl"), domain, probe_passages)
         nb = lambda ds: sum(len(t.encode("utf-8")) for _, t in ds)  # noqa: E731
         stats[domain] = {"available_docs": available, "docs": len(chosen), "bytes": nb(chosen),
                          "train_docs": len(train), "train_bytes": nb(train),
-                         "probe_docs": len(probe), "probe_bytes": nb(probe)}
+                         "probe_docs": len(probe), "probe_bytes": nb(probe),
+                         "probe_passages": len(probe_passages), "probe_passage_bytes": nb(probe_passages)}
     with open(os.path.join(a.out, "stats.json"), "w", encoding="utf-8") as f:
         json.dump(stats, f, indent=2)
         f.write("\n")

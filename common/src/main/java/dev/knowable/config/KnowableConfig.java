@@ -31,7 +31,8 @@ public final class KnowableConfig implements Serializable {
   /** One input location. format: jsonl, text or parquet; domain only for text folders. */
   public record InputSpec(String path, String format, String domain) implements Serializable {}
 
-  public record SplitFractions(double train, double val, double test, String salt) implements Serializable {}
+  public record SplitFractions(double train, double val, double test, String salt, String groupSeparator)
+      implements Serializable {}
 
   public record Ingest(List<InputSpec> inputs, int maxChars, int rejectRawChars, SplitFractions split)
       implements Serializable {}
@@ -125,7 +126,8 @@ public final class KnowableConfig implements Serializable {
     }
     return new Ingest(List.copyOf(inputs), positive(c, "knowable.ingest.max-chars"),
         positive(c, "knowable.ingest.reject-raw-chars"),
-        new SplitFractions(train, val, test, c.getString("knowable.ingest.split.salt")));
+        new SplitFractions(train, val, test, c.getString("knowable.ingest.split.salt"),
+            c.getString("knowable.ingest.split.group-separator")));
   }
 
   private static ModelSettings parseModel(Config c, String role) {

@@ -22,11 +22,18 @@ public final class SplitAssigner implements Serializable {
   }
 
   public String splitOf(String docId) {
-    double u = Hashing.unitInterval(fractions.salt(), docId);
+    double u = Hashing.unitInterval(fractions.salt(), groupOf(docId));
     if (u < fractions.train()) {
       return TRAIN;
     }
     return u < fractions.train() + fractions.val() ? VAL : TEST;
+  }
+
+  /** The part of doc_id that decides the split: up to the last group separator, if set. */
+  String groupOf(String docId) {
+    String sep = fractions.groupSeparator();
+    int at = sep == null || sep.isEmpty() ? -1 : docId.lastIndexOf(sep);
+    return at > 0 ? docId.substring(0, at) : docId;
   }
 
   /** The stable shard of a document among {@code shards}. */

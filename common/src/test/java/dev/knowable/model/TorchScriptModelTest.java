@@ -39,6 +39,20 @@ class TorchScriptModelTest {
     checkAgainstReference(dir);
   }
 
+  /** The trained tiny family in demo/ (what the embedded default runs) against its Python reference. */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-small", "tiny-large"})
+  void demoFamilyMatchesItsPythonReference(String name) {
+    checkAgainstReference(TestModels.demo(name));
+  }
+
+  @Test
+  void demoPairSharesOneTokenizer() {
+    assertThat(ModelContract.read(TestModels.demo("tiny-small")).tokenizerSha256())
+        .isEqualTo(ModelContract.read(TestModels.demo("tiny-large")).tokenizerSha256())
+        .isEqualTo(ModelContract.read(TestModels.fixture("random-small")).tokenizerSha256());
+  }
+
   /** Also used for the trained demo family. */
   static void checkAgainstReference(Path dir) {
     LanguageModel m = model(dir);

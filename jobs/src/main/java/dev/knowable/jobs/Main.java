@@ -28,8 +28,8 @@ public final class Main {
   static final int FAILED = 1;
   static final int USAGE = 2;
 
-  /** Parsed command line. */
-  record Args(String command, Path config, List<String> sets) {}
+  /** Parsed command line; query is set for the sql command only. */
+  record Args(String command, Path config, List<String> sets, String query) {}
 
   private Main() {}
 
@@ -52,13 +52,17 @@ public final class Main {
     }
     try {
       KnowableConfig config = ConfigLoader.load(args.config(), args.sets());
-      run(args.command(), config);
+      if (args.command().equals("sql")) {
+        withSession(config, "sql", spark -> RunSql.show(spark, config, args.query()));
+      } else {
+        withSession(config, args.command(), spark -> run(spark, args.command(), config));
+      }
       return OK;
     } catch (ConfigException | ModelException e) {
       System.err.println("knowable: " + e.getMessage());
       LOG.error("knowable: {}", e.getMessage(), e);
       return USAGE;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark throws checked exceptions (AnalysisException) undeclared
       System.err.println("knowable: " + e.getClass().getSimpleName() + ": " + e.getMessage());
       LOG.error("knowable failed", e);
       return FAILED;
@@ -68,6 +72,7 @@ public final class Main {
   /** Returns null for --help. */
   static Args parse(String[] argv) {
     String command = null;
+    String query = null;
     Path config = null;
     List<String> sets = new ArrayList<>();
     for (int i = 0; i < argv.length; i++) {
@@ -93,6 +98,8 @@ public final class Main {
             throw new IllegalArgumentException("unknown option " + a);
           } else if (command == null) {
             command = a;
+          } else if (command.equals("sql") && query == null) {
+            query = a;
           } else {
             throw new IllegalArgumentException("unexpected argument '" + a + "' (one stage or 'pipeline' per run)");
           }
@@ -101,10 +108,14 @@ public final class Main {
     if (command == null) {
       throw new IllegalArgumentException("name a stage or 'pipeline'");
     }
-    if (!command.equals("pipeline") && Stages.named(command).isEmpty()) {
-      throw new IllegalArgumentException("unknown stage '" + command + "'; stages: " + stageNames());
+    if (command.equals("sql")) {
+      if (query == null) {
+        throw new IllegalArgumentException("sql needs a query, e.g. sql \"SELECT * FROM probe_metrics\"");
+      }
+      return new Args(command, config, sets, query);
     }
-    return new Args(command, config, sets);
+    stagesOf(command);
+    return new Args(command, config, sets, null);
   }
 
   private static String value(String[] argv, int i, String option) {
@@ -120,8 +131,8 @@ public final class Main {
     return names;
   }
 
-  /** Runs one stage or the whole pipeline with a session built from the config. */
-  public static void run(String command, KnowableConfig config) {
+  /** Runs {@code work} in a session built from the config, and stops the session. */
+  static void withSession(KnowableConfig config, String command, java.util.function.Consumer<SparkSession> work) {
     SparkSession.Builder builder = SparkSession.builder().appName(config.spark().appName() + " " + command);
     if (!config.spark().master().isBlank()) {
       builder = builder.master(config.spark().master());
@@ -131,16 +142,28 @@ public final class Main {
     }
     SparkSession spark = builder.getOrCreate();
     try {
-      run(spark, command, config);
+      work.accept(spark);
     } finally {
       spark.stop();
     }
   }
 
+  /** 'pipeline' = every stage; otherwise one stage name or a comma-separated list, run in the given order. */
+  static List<Stage> stagesOf(String command) {
+    if (command.equals("pipeline")) {
+      return Stages.all();
+    }
+    List<Stage> stages = new ArrayList<>();
+    for (String name : command.split(",")) {
+      stages.add(Stages.named(name.trim()).orElseThrow(() -> new IllegalArgumentException(
+          "unknown stage '" + name.trim() + "'; stages: " + stageNames())));
+    }
+    return stages;
+  }
+
   /** Runs on a given session (tests share one). */
   public static void run(SparkSession spark, String command, KnowableConfig config) {
-    List<Stage> stages = command.equals("pipeline") ? Stages.all() : List.of(Stages.named(command).orElseThrow(
-        () -> new IllegalArgumentException("unknown stage " + command)));
+    List<Stage> stages = stagesOf(command);
     RunTables tables = new RunTables(spark, config);
     LOG.info("knowable run {} -> {} ({} stage(s): {})", config.runId(), config.output(), stages.size(),
         stages.stream().map(Stage::name).toList());
@@ -158,12 +181,13 @@ public final class Main {
   static String help() {
     StringBuilder sb = new StringBuilder();
     sb.append("knowable: tell the knowable from the unknowable with a small and a large language model.\n\n");
-    sb.append("Usage: knowable <stage|pipeline> [--config FILE] [--set key=value]...\n\n");
+    sb.append("Usage: knowable <stage[,stage...]|pipeline> [--config FILE] [--set key=value]...\n\n");
     sb.append("Stages (run in this order by 'pipeline'):\n");
     for (Stage s : Stages.all()) {
       sb.append(String.format("  %-12s %s%n               writes: %s%n", s.name(), s.description(),
           String.join(", ", s.outputs())));
     }
+    sb.append(String.format("  %-12s %s%n", "sql \"Q\"", "run a Spark SQL query over this run's tables (each table is a view)"));
     sb.append("\nOptions:\n");
     sb.append("  -c, --config FILE   HOCON job config (keys as in reference.conf, with or without 'knowable.')\n");
     sb.append("  -s, --set K=V       override one key, e.g. --set run-id=r1 --set tokenize.max-tokens=512\n");

@@ -62,5 +62,10 @@ class MainTest {
     assertThat(a.sets()).containsExactly("a=1", "b=2");
     assertThatThrownBy(() -> Main.parse(new String[] {"ingest", "tokenize"}))
         .hasMessageContaining("one stage or 'pipeline' per run");
+    assertThat(Main.stagesOf("ingest, tokenize").stream().map(s -> s.name()).toList())
+        .containsExactly("ingest", "tokenize");
+    assertThatThrownBy(() -> Main.parse(new String[] {"ingest,tokenise"})).hasMessageContaining("unknown stage 'tokenise'");
+    assertThat(Main.parse(new String[] {"sql", "SELECT 1"}).query()).isEqualTo("SELECT 1");
+    assertThatThrownBy(() -> Main.parse(new String[] {"sql"})).hasMessageContaining("sql needs a query");
   }
 }

@@ -29,9 +29,12 @@ class PipelineDuckDbTest extends SparkTestBase {
         "tokenize.max-tokens=100", "tokenize.shards=2",
         "models.small.path=\"" + TestModels.fixture("random-small") + "\"", "models.small.layers=[1, 2]",
         "models.large.path=\"" + TestModels.fixture("random-large") + "\"");
-    Main.run(spark, "pipeline", c);
+    Main.run(spark, "ingest,tokenize,score-small,score-large", c);
 
     Path out = tmp.resolve("out");
+    assertThat(RunSql.registerViews(spark, c)).contains("documents", "rejects", "tokens", "small_scores",
+        "large_scores");
+    assertThat(spark.sql("SELECT count(*) FROM rejects").first().getLong(0)).isEqualTo(9);
     Row sparkSmall = spark.read().parquet(out.resolve("small_scores").toString())
         .selectExpr("count(*)", "sum(entropy)", "count(DISTINCT doc_id)", "sum(size(hidden_l1))").first();
     Row sparkLarge = spark.read().parquet(out.resolve("large_scores").toString())
