@@ -137,7 +137,7 @@ class StandaloneClusterIT {
     assertThat(submit.exitValue()).as("spark-submit exit code; log:\n%s", out).isZero();
     assertThat(out).contains("app-").contains("knowable run it finished");
     // The work ran on the cluster's executors: the Worker launched at least one.
-    assertThat(Files.readString(sparkHome.getParent().resolve("it-logs/worker.log"))).contains("Launching executor");
+    assertThat(Files.readString(sparkHome.getParent().resolve("it-logs/worker.log"))).contains("Asked to launch executor");
 
     Path o = tmp.resolve("out");
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:")) {
