@@ -6,8 +6,9 @@
 #   bench/score-throughput.sh conf/demo.conf 1024 4096 16384
 #
 # Reports two rates per run: the stage's end-to-end positions/s (read tokens, forward
-# passes, Parquet write, manifest) and the model's tokens/s summed over tasks as logged by
-# each partition (forward + entropy/top-k + copy-back only).
+# passes, Parquet write, manifest; all tasks together) and the median over tasks of one
+# task's tokens/s as its partition logs it (forward, entropy/top-k, copy-back and the
+# Parquet encoding of its rows, on one core).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 conf="${1:-conf/demo.conf}"; shift || true
@@ -26,7 +27,7 @@ KNOWABLE_MASTER="$master" deploy/knowable-local tokenize --config "$conf" --set 
   echo
   echo "Command: \`bench/score-throughput.sh $conf ${budgets[*]}\`"
   echo
-  echo "| stage | token budget | positions | stage s | stage positions/s | model tokens/s (sum over tasks) |"
+  echo "| stage | token budget | positions | stage s | stage positions/s | median task tokens/s |"
   echo "|---|---|---|---|---|---|"
 } >> "$out"
 for b in "${budgets[@]}"; do
@@ -38,7 +39,8 @@ for b in "${budgets[@]}"; do
     positions=$(sed -E 's/.*: ([0-9]+) positions.*/\1/' <<<"$line")
     secs=$(sed -E 's/.* in ([0-9.]+) s .*/\1/' <<<"$line")
     rate=$(sed -E 's/.*\(([0-9]+) tokens\/s.*/\1/' <<<"$line")
-    model=$(grep -E "partition [0-9]+: .* tokens/s" "$log" | sed -E 's/.* ([0-9]+) tokens\/s$/\1/' | awk '{s+=$1} END {print s+0}')
+    model=$(grep -E "partition [0-9]+: .* tokens/s" "$log" | sed -E 's/.* ([0-9]+) tokens\/s$/\1/' | sort -n \
+      | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}')
     echo "| $stage | $b | $positions | $secs | $rate | $model |" >> "$out"
   done
 done

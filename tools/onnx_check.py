@@ -109,7 +109,7 @@ def run(model: onnx.ModelProto, feeds: dict) -> list:
         elif op == "Where":
             y = np.where(x[0], x[1], x[2])
         else:
-            raise NotImplementedError("ONNX op " + op)
+            raise ValueError("onnx_check has no kernel for ONNX op " + op + " (add a branch here to check this graph)")
         env[n.output[0]] = np.asarray(y)
     return [env[o.name] for o in model.graph.output]
 

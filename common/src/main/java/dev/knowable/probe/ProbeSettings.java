@@ -30,8 +30,11 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
   static final String PREFIX = "knowable.probe.";
   /** The train/eval domain name of all domains pooled. */
   public static final String POOLED = "all";
-  /** Largest context k: probe_examples carries the current and previous token ids. */
-  public static final int MAX_CONTEXT_K = 2;
+  /**
+   * Largest context k. probe_examples carries the current and previous token ids; k > 2
+   * reads the earlier ids from the run's tokens table.
+   */
+  public static final int MAX_CONTEXT_K = 4;
 
   /** MLlib logistic regression settings. */
   public record Linear(int maxIter, double regParam) implements Serializable {}
@@ -84,8 +87,7 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
     List<Integer> ks = r.bool(PREFIX + "context.enabled") ? r.ints(PREFIX + "context.ks") : List.of();
     for (int k : ks) {
       if (k < 1 || k > MAX_CONTEXT_K) {
-        throw new ConfigException(PREFIX + "context.ks entries must be in [1, " + MAX_CONTEXT_K
-            + "] (probe_examples carries the current and previous token ids), got " + k);
+        throw new ConfigException(PREFIX + "context.ks entries must be in [1, " + MAX_CONTEXT_K + "], got " + k);
       }
     }
     return new ProbeSettings(pair, kinds, domains, r.bool(PREFIX + "pooled"), seeds,

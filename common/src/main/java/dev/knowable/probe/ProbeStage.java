@@ -29,6 +29,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
@@ -87,7 +88,11 @@ public final class ProbeStage implements Stage {
     }
     List<String> kinds = settings.labelKinds().stream().map(LabelKind::tableValue).toList();
     Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label")
-        .filter(col("label_kind").isin(kinds.toArray())).persist(StorageLevel.MEMORY_AND_DISK());
+        .filter(col("label_kind").isin(kinds.toArray()));
+    if (settings.contextKs().stream().anyMatch(k -> k > 2)) {
+      examples = withContextIds(examples, tables);
+    }
+    examples = examples.persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> mlpFits = null;
     try {
       Populations pops = populations(examples, settings.pooled());
@@ -278,10 +283,37 @@ public final class ProbeStage implements Stage {
 
   private static Column contextVector(int k, ProbeSettings settings) {
     ContextFeatures encoder = new ContextFeatures(k, settings.contextBuckets(), ProbeSettings.MAX_CONTEXT_K);
+    if (k > 2) {
+      UserDefinedFunction udf = org.apache.spark.sql.functions.udf(
+          (UDF1<scala.collection.Seq<Integer>, Vector>) ids -> {
+            int[] last = new int[ids.size()];
+            for (int j = 0; j < last.length; j++) {
+              last[j] = ids.apply(j);
+            }
+            return encoder.encode(last);
+          }, SQLDataTypes.VectorType());
+      return udf.apply(col(CONTEXT_IDS));
+    }
     UserDefinedFunction udf = org.apache.spark.sql.functions.udf(
         (UDF2<Integer, Integer, Vector>) (current, previous) -> encoder.encode(current,
             previous == null ? -1 : previous), SQLDataTypes.VectorType());
     return udf.apply(col("token_id"), col("prev_token_id"));
+  }
+
+  /** Column of the last MAX_CONTEXT_K input ids, current first, -1 before the document start. */
+  static final String CONTEXT_IDS = "context_ids";
+
+  /**
+   * Adds {@link #CONTEXT_IDS} from the run's tokens table (joined on doc_id), for context
+   * baselines with k > 2: probe_examples itself keeps only the current and previous id.
+   */
+  static Dataset<Row> withContextIds(Dataset<Row> examples, RunTables tables) {
+    Dataset<Row> tokens = tables.read("tokens", "tokenize").select("doc_id", "token_ids");
+    return examples.join(tokens, "doc_id")
+        .withColumn(CONTEXT_IDS, org.apache.spark.sql.functions.expr("transform(sequence(0, "
+            + (ProbeSettings.MAX_CONTEXT_K - 1) + "), j -> IF(position - j >= 0, element_at(token_ids, position - j + 1),"
+            + " -1))"))
+        .drop("token_ids");
   }
 
   /**

@@ -67,7 +67,7 @@ class LabelProbeStagesTest extends SparkTestBase {
   void labelThenProbeWritesEveryCombination(@TempDir Path tmp) {
     KnowableConfig config = config(tmp, "label.bands=[\"2.0:inf\"]", "label.kinds=[gap]",
         "probe.seeds=2", "probe.mlp.hidden=16", "probe.mlp.max-epochs=4", "probe.mlp.learning-rate=0.01",
-        "probe.linear.max-iter=30", "probe.context.buckets=256", "probe.bootstrap-resamples=20");
+        "probe.linear.max-iter=30", "probe.context.buckets=256", "probe.context.ks=[1, 2]", "probe.bootstrap-resamples=20");
     RunTables tables = new RunTables(spark, config);
     List<Position> positions = synthetic(17);
     tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), Map.of());

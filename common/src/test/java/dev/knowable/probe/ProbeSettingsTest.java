@@ -25,7 +25,7 @@ class ProbeSettingsTest {
     assertThat(probe.mlp()).isEqualTo(new MlpSettings(2048, 0.1, 1e-4, 64, 20, 3));
     assertThat(probe.seeds()).hasSize(10);
     assertThat(probe.linear().regParam()).isZero();
-    assertThat(probe.contextKs()).containsExactly(1, 2);
+    assertThat(probe.contextKs()).containsExactly(1, 2, 3, 4);
     assertThat(probe.modelPair()).isEqualTo("small->large");
     assertThat(probe.labelKinds()).containsExactly(LabelKind.GAP);
   }
@@ -42,7 +42,7 @@ class ProbeSettingsTest {
         .hasMessageContaining("knowable.label.bands");
     assertThatThrownBy(() -> LabelSettings.from(raw("label.kinds=[regression]")))
         .hasMessageContaining("knowable.label.kinds");
-    assertThatThrownBy(() -> ProbeSettings.from(raw("probe.context.ks=[3]")))
+    assertThatThrownBy(() -> ProbeSettings.from(raw("probe.context.ks=[5]")))
         .hasMessageContaining("knowable.probe.context.ks");
     assertThatThrownBy(() -> ProbeSettings.from(raw("probe.mlp.dropout=1.5")))
         .hasMessageContaining("knowable.probe.mlp.dropout");

@@ -59,7 +59,7 @@ class TinyFamilyPipelineTest extends SparkTestBase {
         + "FROM probe_metrics WHERE eval_split = 'test'").collectAsList();
     Set<String> kinds = new TreeSet<>();
     test.forEach(r -> kinds.add(r.getString(0)));
-    assertThat(kinds).contains("linear", "mlp", "bet", "context_k1", "context_k2");
+    assertThat(kinds).contains("linear", "mlp", "bet", "context_k1", "context_k2", "context_k3", "context_k4");
     Set<String> pairs = new TreeSet<>();
     spark.sql("SELECT DISTINCT train_domain, eval_domain FROM probe_metrics WHERE probe_kind = 'linear' "
         + "AND eval_split = 'test' AND band = '[2.0,inf)' AND layer = 2").collectAsList()
