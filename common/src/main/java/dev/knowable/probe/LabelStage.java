@@ -86,7 +86,7 @@ public final class LabelStage implements Stage {
       long kept = counts.stream().filter(c -> "class_balanced".equals(c.get("step")))
           .mapToLong(c -> (Long) c.get("rows")).sum();
       if (kept == 0) {
-        // An empty partitioned table could not even be read back: fail with the reason instead.
+        // Nothing to probe: fail with the counts that say why instead of publishing an empty table.
         throw new IllegalStateException("No probe examples survive labelling and balancing in run "
             + tables.runId() + " (bands " + bands + "). Counts per step: " + counts
             + ". Widen knowable.label.bands or use band-unit = quantile if the models' entropy scale differs.");
