@@ -39,9 +39,9 @@ public final class KnowableConfig implements Serializable {
 
   public record Tokenize(String tokenizer, int maxTokens, int shards) implements Serializable {}
 
-  /** A model of the pair. layers/hiddenDtype only matter for the small model, topK for the large. */
+  /** A model of the pair. layers only matter for the small model, topK for the large. */
   public record ModelSettings(String role, String path, String engine, List<Integer> layers,
-      int vocabLimit, int topK, String hiddenDtype) implements Serializable {}
+      int vocabLimit, int topK) implements Serializable {}
 
   public record Score(int tokenBudget, int maxBatchSize, DeviceChoice device, int threads) implements Serializable {}
 
@@ -141,13 +141,8 @@ public final class KnowableConfig implements Serializable {
     if (topK < 1) {
       throw new ConfigException(p + "top-k must be >= 1, got " + topK);
     }
-    String hiddenDtype = c.hasPath(p + "hidden-dtype") ? c.getString(p + "hidden-dtype") : "float32";
-    if (!hiddenDtype.equals("float32")) {
-      throw new ConfigException(p + "hidden-dtype must be float32 (the only stored precision so far), got '"
-          + hiddenDtype + "'");
-    }
     return new ModelSettings(role, c.getString(p + "path"), engine, layers,
-        nonNegative(c, p + "vocab-limit"), topK, hiddenDtype);
+        nonNegative(c, p + "vocab-limit"), topK);
   }
 
   private static String nonEmpty(Config c, String key) {

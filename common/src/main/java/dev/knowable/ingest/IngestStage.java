@@ -85,9 +85,11 @@ public final class IngestStage implements Stage {
       parsed = parsed == null ? one : parsed.unionByName(one);
     }
     parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK());
+    // The duplicate count (a shuffle) feeds documents, rejects and the per-reason counts: once.
+    Dataset<Row> counted = parsed.filter(col("reason").isNull())
+        .withColumn("copies", count(lit(1)).over(Window.partitionBy("doc_id")))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Dataset<Row> counted = parsed.filter(col("reason").isNull())
-          .withColumn("copies", count(lit(1)).over(Window.partitionBy("doc_id")));
       SplitAssigner splits = new SplitAssigner(ingest.split());
       spark.udf().register("knowable_split", (org.apache.spark.sql.api.java.UDF1<String, String>) splits::splitOf,
           DataTypes.StringType);
@@ -120,6 +122,7 @@ public final class IngestStage implements Stage {
       LOG.info("ingest: {} input records -> {} documents, {} rejects {}", inputRecords, docs, rej,
           rejectExtras.get("by_reason"));
     } finally {
+      counted.unpersist();
       parsed.unpersist();
     }
   }
