@@ -2,29 +2,28 @@ package dev.knowable.model;
 
 import ai.djl.Device;
 import dev.knowable.config.KnowableConfig.DeviceChoice;
-import org.apache.spark.TaskContext;
-import org.apache.spark.resource.ResourceInformation;
+import java.util.List;
 
-/** Picks the device of a task from Spark's resource assignment, never a hard-coded GPU 0. */
+/**
+ * Picks a task's device from the GPU addresses its scheduler assigned (on Spark: the
+ * task's "gpu" resource), never a hard-coded GPU 0. The jobs read the addresses; this
+ * class holds the rule.
+ */
 public final class Devices {
   private Devices() {}
 
   /**
-   * The task's device: the first GPU address Spark assigned to this task (resource
-   * "gpu") under auto or gpu, else the CPU.
+   * The device: the first assigned GPU address under auto or gpu, else the CPU.
    *
-   * @throws IllegalStateException when gpu is forced but Spark assigned none
+   * @param gpuAddresses the GPU addresses assigned to the task; empty when none
+   * @throws IllegalStateException when gpu is forced but no GPU was assigned
    */
-  public static Device forTask(DeviceChoice choice) {
+  public static Device choose(DeviceChoice choice, List<String> gpuAddresses) {
     if (choice == DeviceChoice.CPU) {
       return Device.cpu();
     }
-    TaskContext tc = TaskContext.get();
-    if (tc != null) {
-      scala.Option<ResourceInformation> gpu = tc.resources().get("gpu");
-      if (gpu.isDefined() && gpu.get().addresses().length > 0) {
-        return Device.gpu(Integer.parseInt(gpu.get().addresses()[0].trim()));
-      }
+    if (!gpuAddresses.isEmpty()) {
+      return Device.gpu(Integer.parseInt(gpuAddresses.get(0).trim()));
     }
     if (choice == DeviceChoice.GPU) {
       throw new IllegalStateException("knowable.score.device=gpu but Spark assigned no GPU to this task; set "
@@ -33,12 +32,11 @@ public final class Devices {
     return Device.cpu();
   }
 
-  /** Torch threads for a task: configured, else spark.task.cpus, else 1. */
-  public static int threadsForTask(int configured) {
+  /** Torch threads for a task: configured, else the task's CPU count, else 1. */
+  public static int threads(int configured, int taskCpus) {
     if (configured > 0) {
       return configured;
     }
-    TaskContext tc = TaskContext.get();
-    return tc == null ? 1 : Math.max(1, tc.cpus());
+    return Math.max(1, taskCpus);
   }
 }

@@ -2,6 +2,8 @@ package dev.knowable.probe;
 
 import com.typesafe.config.Config;
 import dev.knowable.config.ConfigException;
+import dev.knowable.config.SettingsReader;
+import dev.knowable.label.LabelKind;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;

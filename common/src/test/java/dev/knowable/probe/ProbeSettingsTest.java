@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knowable.config.ConfigLoader;
+import dev.knowable.label.BalanceKey;
+import dev.knowable.label.Band;
+import dev.knowable.label.LabelKind;
+import dev.knowable.label.LabelSettings;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 

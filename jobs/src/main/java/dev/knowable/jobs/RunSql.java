@@ -1,7 +1,6 @@
 package dev.knowable.jobs;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.io.RunTables;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,10 @@
 package dev.knowable.jobs;
 
-import dev.knowable.ingest.IngestStage;
-import dev.knowable.probe.LabelStage;
-import dev.knowable.probe.ProbeStage;
-import dev.knowable.score.ScoreStage;
-import dev.knowable.stage.Stage;
-import dev.knowable.tokenize.TokenizeStage;
+import dev.knowable.jobs.ingest.IngestStage;
+import dev.knowable.jobs.label.LabelStage;
+import dev.knowable.jobs.probe.ProbeStage;
+import dev.knowable.jobs.score.ScoreStage;
+import dev.knowable.jobs.tokenize.TokenizeStage;
 import java.util.List;
 import java.util.Optional;
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.model.TestModels;
-import dev.knowable.spark.SparkTestBase;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;

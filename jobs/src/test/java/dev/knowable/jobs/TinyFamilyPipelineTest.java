@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.model.TestModels;
 import dev.knowable.schema.TableSchema;
-import dev.knowable.spark.SparkTestBase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +45,7 @@ class TinyFamilyPipelineTest extends SparkTestBase {
 
     for (String t : List.of("documents", "tokens", "small_scores", "large_scores", "probe_examples", "probe_metrics",
         "cross_domain")) {
-      assertThat(TableSchema.of(t).mismatches(spark.read().parquet(tmp.resolve("out").resolve(t) + "/run_id=test")
+      assertThat(SparkSchemas.mismatches(t, spark.read().parquet(tmp.resolve("out").resolve(t) + "/run_id=test")
           .schema())).as("schema of %s", t).isEmpty();
     }
     RunSql.registerViews(spark, c);

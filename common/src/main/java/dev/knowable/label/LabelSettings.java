@@ -1,0 +1,82 @@
+package dev.knowable.label;
+
+import com.typesafe.config.Config;
+import dev.knowable.config.ConfigException;
+import dev.knowable.config.SettingsReader;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Settings of the label stage ({@code knowable.label.*} in reference.conf), parsed once on
+ * the driver; immutable and serializable.
+ *
+ * @param bands the configured bands (nats or quantiles of H_S)
+ * @param kinds the labellings to write
+ * @param labeler the thresholds of the gap and no-gap labels
+ * @param balanceKey the key of token-identity balancing
+ * @param seed seed of both balancing steps
+ */
+public record LabelSettings(List<Band.Spec> bands, List<LabelKind> kinds, GapLabeler labeler,
+    BalanceKey balanceKey, long seed) implements Serializable {
+  static final String PREFIX = "knowable.label.";
+
+  public LabelSettings {
+    bands = List.copyOf(bands);
+    kinds = List.copyOf(kinds);
+    if (bands.isEmpty()) {
+      throw new ConfigException(PREFIX + "bands must name at least one band");
+    }
+    if (kinds.isEmpty()) {
+      throw new ConfigException(PREFIX + "kinds must name at least one label kind");
+    }
+  }
+
+  /** Reads {@code knowable.label.*} from the resolved tree ({@code KnowableConfig.raw()}). */
+  public static LabelSettings from(Config config) {
+    SettingsReader r = new SettingsReader(config);
+    String unitKey = PREFIX + "band-unit";
+    Band.Unit unit = switch (r.string(unitKey).trim().toLowerCase(Locale.ROOT)) {
+      case "nats" -> Band.Unit.NATS;
+      case "quantile" -> Band.Unit.QUANTILE;
+      default -> throw new ConfigException(unitKey + " must be nats or quantile, got '" + r.string(unitKey) + "'");
+    };
+    List<Band.Spec> bands = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (String b : r.strings(PREFIX + "bands")) {
+      try {
+        Band.Spec spec = Band.Spec.parse(b, unit);
+        if (names.contains(spec.name())) {
+          throw new IllegalArgumentException("band " + spec.name() + " is listed twice");
+        }
+        names.add(spec.name());
+        bands.add(spec);
+      } catch (IllegalArgumentException e) {
+        throw SettingsReader.invalid(PREFIX + "bands", e);
+      }
+    }
+    List<LabelKind> kinds = new ArrayList<>();
+    for (String k : r.strings(PREFIX + "kinds")) {
+      try {
+        LabelKind kind = LabelKind.parse(k);
+        if (!kinds.contains(kind)) {
+          kinds.add(kind);
+        }
+      } catch (IllegalArgumentException e) {
+        throw SettingsReader.invalid(PREFIX + "kinds", e);
+      }
+    }
+    GapLabeler labeler = new GapLabeler(
+        r.inRange(PREFIX + "epistemic-max-large-entropy", 0, Double.POSITIVE_INFINITY),
+        r.inRange(PREFIX + "aleatoric-max-gap", 0, Double.POSITIVE_INFINITY),
+        r.inRange(PREFIX + "no-gap-threshold", 0, Double.POSITIVE_INFINITY));
+    BalanceKey key;
+    try {
+      key = BalanceKey.parse(r.string(PREFIX + "balance-key"));
+    } catch (IllegalArgumentException e) {
+      throw SettingsReader.invalid(PREFIX + "balance-key", e);
+    }
+    return new LabelSettings(bands, kinds, labeler, key, r.anyLong(PREFIX + "seed"));
+  }
+}

@@ -1,0 +1,197 @@
+package dev.knowable.jobs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.knowable.config.KnowableConfig.IfExists;
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.io.BuildInfo;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads and publishes the run's tables under {@code <output>/<table>/run_id=<id>/}.
+ *
+ * <p>Publishing protocol, so a reader never sees a half-written run and a killed run can
+ * simply be rerun:
+ * <ul>
+ *   <li>Spark writes into {@code <output>/<table>/_staging/run_id=<id>.<uuid>} (names that
+ *       start with '_' are invisible to Spark, DuckDB and Trino partition discovery).</li>
+ *   <li>The row count is read back from the staged Parquet footers and a
+ *       {@code _manifest.json} is written into the staging folder.</li>
+ *   <li>The staging folder is renamed to its final name: atomic on local file systems and
+ *       HDFS. (On S3A a rename is a copy: readers should trust a run folder only when its
+ *       {@code _manifest.json} exists.)</li>
+ *   <li>A run folder without {@code _manifest.json} is left-over from a crash and is
+ *       replaced on the next write.</li>
+ * </ul>
+ * Driver-only: not meant to be serialized and sent to executors.
+ */
+public final class RunTables {
+  private static final Logger LOG = LoggerFactory.getLogger(RunTables.class);
+  public static final String MANIFEST = "_manifest.json";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final SparkSession spark;
+  private final KnowableConfig config;
+
+  public RunTables(SparkSession spark, KnowableConfig config) {
+    this.spark = spark;
+    this.config = config;
+  }
+
+  public String runId() {
+    return config.runId();
+  }
+
+  /** The final folder of {@code table} for this run. */
+  public Path tablePath(String table) {
+    return new Path(new Path(config.output(), table), "run_id=" + config.runId());
+  }
+
+  /** True when the table of this run has been fully published. */
+  public boolean isCommitted(String table) {
+    Path p = new Path(tablePath(table), MANIFEST);
+    try {
+      return fs(p).exists(p);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot check " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Decides whether a stage must (re)write {@code table}: false when it is committed and
+   * if-exists=skip; throws when committed and if-exists=fail.
+   */
+  public boolean needsWrite(String table) {
+    if (!isCommitted(table)) {
+      return true;
+    }
+    IfExists mode = config.ifExists();
+    if (mode == IfExists.FAIL) {
+      throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is already committed at "
+          + tablePath(table) + " and knowable.if-exists=fail. Choose another run-id or set if-exists=overwrite.");
+    }
+    if (mode == IfExists.SKIP) {
+      LOG.info("Table {} of run {} is already committed at {}; skipping (if-exists=skip)", table,
+          config.runId(), tablePath(table));
+      return false;
+    }
+    return true;
+  }
+
+  /** Reads a committed table of this run; fails with the stage to run when it is missing. */
+  public Dataset<Row> read(String table, String producedByStage) {
+    if (!isCommitted(table)) {
+      throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is not committed at "
+          + tablePath(table) + ". Run the '" + producedByStage + "' stage with the same run-id first.");
+    }
+    return spark.read().parquet(tablePath(table).toString());
+  }
+
+  /** Reads this run's manifest of {@code table} as a map. */
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> readManifest(String table) {
+    Path p = new Path(tablePath(table), MANIFEST);
+    try (java.io.InputStream in = fs(p).open(p)) {
+      return JSON.readValue(in, Map.class);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot read manifest " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes {@code data} as Parquet and publishes it atomically with a manifest.
+   *
+   * @param partitionBy partition columns (may be empty)
+   * @param extras stage-specific manifest entries (counts, fingerprints, timings)
+   * @return the number of rows written
+   */
+  public long write(String table, Dataset<Row> data, List<String> partitionBy, Map<String, Object> extras) {
+    long start = System.nanoTime();
+    Path dest = tablePath(table);
+    Path staging = new Path(new Path(new Path(config.output(), table), "_staging"),
+        "run_id=" + config.runId() + "." + UUID.randomUUID());
+    LOG.info("Writing table {} of run {} (staging {})", table, config.runId(), staging);
+    var writer = data.write().mode(SaveMode.ErrorIfExists);
+    if (!partitionBy.isEmpty()) {
+      writer = writer.partitionBy(partitionBy.toArray(new String[0]));
+    }
+    try {
+      writer.parquet(staging.toString());
+      // An empty partitioned Dataset leaves no Parquet file (only _SUCCESS) to read back.
+      long rows = hasParquet(staging) ? spark.read().parquet(staging.toString()).count() : 0L;
+      double seconds = (System.nanoTime() - start) / 1e9;
+      Map<String, Object> manifest = new LinkedHashMap<>();
+      manifest.put("table", table);
+      manifest.put("run_id", config.runId());
+      manifest.put("committed_at", Instant.now().toString());
+      manifest.put("rows", rows);
+      manifest.put("write_seconds", Math.round(seconds * 1000) / 1000.0);
+      manifest.put("partition_by", partitionBy);
+      Map<String, Object> versions = BuildInfo.versions();
+      versions.put("spark", spark.version());
+      manifest.put("versions", versions);
+      manifest.putAll(extras);
+      manifest.put("config", JSON.readValue(config.rendered(), Map.class));
+      writeJson(new Path(staging, MANIFEST), manifest);
+      FileSystem fs = fs(dest);
+      if (fs.exists(dest)) {
+        // Either an overwrite, or a crashed run's remains (no manifest): replace it.
+        LOG.info("Replacing existing {}", dest);
+        fs.delete(dest, true);
+      }
+      fs.mkdirs(dest.getParent());
+      if (!fs.rename(staging, dest)) {
+        throw new IOException("rename " + staging + " -> " + dest + " returned false");
+      }
+      LOG.info("Committed table {} of run {}: {} rows in {} s -> {}", table, config.runId(), rows,
+          String.format("%.1f", seconds), dest);
+      return rows;
+    } catch (IOException e) {
+      throw new IllegalStateException("Failed to publish table " + table + " at " + dest + ": " + e.getMessage(), e);
+    } finally {
+      try {
+        FileSystem fs = fs(staging);
+        if (fs.exists(staging)) {
+          fs.delete(staging, true);
+        }
+      } catch (IOException e) {
+        LOG.warn("Could not remove staging folder {}: {}", staging, e.getMessage());
+      }
+    }
+  }
+
+  private boolean hasParquet(Path dir) throws IOException {
+    var files = fs(dir).listFiles(dir, true);
+    while (files.hasNext()) {
+      if (files.next().getPath().getName().endsWith(".parquet")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void writeJson(Path p, Object value) throws IOException {
+    try (OutputStream out = fs(p).create(p, true)) {
+      out.write(JSON.writeValueAsString(value).getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private FileSystem fs(Path p) throws IOException {
+    return p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+  }
+}

@@ -1,0 +1,70 @@
+package dev.knowable.jobs;
+
+import dev.knowable.schema.TableSchema;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** Spark row layouts of the tables described in data-schemas/ ({@link TableSchema}). */
+public final class SparkSchemas {
+  private SparkSchemas() {}
+
+  /** The declared fixed columns of a table, in the declared order (partition columns included). */
+  public static StructType of(String table) {
+    return fixedColumns(TableSchema.of(table));
+  }
+
+  public static StructType fixedColumns(TableSchema schema) {
+    StructType s = new StructType();
+    for (TableSchema.Column c : schema.columns()) {
+      s = s.add(c.name(), DataType.fromDDL(c.type()), true);
+    }
+    return s;
+  }
+
+  /** The fixed columns followed by the given pattern columns (e.g. hidden_l2 of type array&lt;float&gt;). */
+  public static StructType withPatternColumns(TableSchema schema, List<String> names) {
+    StructType s = fixedColumns(schema);
+    for (String n : names) {
+      TableSchema.ColumnPattern p = schema.patternOf(n).orElseThrow(() -> new IllegalArgumentException(
+          "Column " + n + " matches no pattern of table " + schema.table()));
+      s = s.add(n, DataType.fromDDL(p.type()), true);
+    }
+    return s;
+  }
+
+  /**
+   * Checks a schema read back from storage against the description: same column names
+   * and types (order and nullability aside, since Parquet readers move partition columns
+   * last and mark every column nullable). Returns the problems found; empty when it matches.
+   */
+  public static List<String> mismatches(TableSchema schema, StructType actual) {
+    StructType fixed = fixedColumns(schema);
+    List<String> problems = new ArrayList<>();
+    List<String> actualNames = List.of(actual.fieldNames());
+    for (StructField f : fixed.fields()) {
+      if (!actualNames.contains(f.name())) {
+        problems.add("missing column " + f.name());
+      } else if (!actual.apply(f.name()).dataType().sameType(f.dataType())) {
+        problems.add("column " + f.name() + " is " + actual.apply(f.name()).dataType().simpleString()
+            + ", described as " + f.dataType().simpleString());
+      }
+    }
+    List<String> declared = List.of(fixed.fieldNames());
+    for (StructField f : actual.fields()) {
+      boolean patterned = schema.patternOf(f.name())
+          .map(p -> DataType.fromDDL(p.type()).sameType(f.dataType())).orElse(false);
+      if (!declared.contains(f.name()) && !patterned) {
+        problems.add("undescribed column " + f.name() + " " + f.dataType().simpleString());
+      }
+    }
+    return problems;
+  }
+
+  /** {@link #mismatches(TableSchema, StructType)} for a table by name. */
+  public static List<String> mismatches(String table, StructType actual) {
+    return mismatches(TableSchema.of(table), actual);
+  }
+}

@@ -1,0 +1,105 @@
+package dev.knowable.jobs.label;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.Stage;
+import dev.knowable.label.Band;
+import dev.knowable.label.LabelSettings;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The label stage: small_scores + large_scores -> {@code probe_examples}. Gap (and no-gap)
+ * labels per configured band, token-identity balancing, then global class balancing,
+ * separately per split, domain, band and label kind. The manifest records the counts
+ * after each step (per population) and the bands resolved to nats.
+ */
+public final class LabelStage implements Stage {
+  private static final Logger LOG = LoggerFactory.getLogger(LabelStage.class);
+  /** Columns of probe_examples before the hidden states, in data-schemas order. */
+  private static final List<String> COLUMNS = List.of("doc_id", "split", "position", "token_id", "prev_token_id",
+      "band", "label_kind", "label", "small_entropy", "large_entropy");
+
+  @Override
+  public String name() {
+    return "label";
+  }
+
+  @Override
+  public String description() {
+    return "Gap labels per entropy band, token-identity and class balancing -> probe_examples";
+  }
+
+  @Override
+  public List<String> outputs() {
+    return List.of(ProbeExamples.TABLE);
+  }
+
+  @Override
+  public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
+    LabelSettings settings = LabelSettings.from(config.raw());
+    if (!tables.needsWrite(ProbeExamples.TABLE)) {
+      return;
+    }
+    Dataset<Row> small = tables.read("small_scores", "score-small");
+    Dataset<Row> large = tables.read("large_scores", "score-large");
+    List<Band> bands = ProbeExamples.resolveBands(settings.bands(), small);
+    LOG.info("Label stage, run {}: bands {}, kinds {}, balancing key {}", tables.runId(), bands, settings.kinds(),
+        settings.balanceKey());
+
+    Dataset<Row> labelled = ProbeExamples.label(ProbeExamples.joinScores(small, large, bands), bands,
+        settings.kinds(), settings.labeler()).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> tokenBalanced = ProbeExamples.tokenIdentityBalance(ProbeExamples.dropGap(labelled),
+        settings.balanceKey(), settings.seed()).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Dataset<Row> classBalanced = ProbeExamples.classBalance(tokenBalanced, settings.seed());
+      List<Column> out = new ArrayList<>();
+      COLUMNS.forEach(c -> out.add(col(c)));
+      ProbeExamples.hiddenColumns(small.schema()).forEach(h -> out.add(col(h)));
+      out.add(col("domain"));
+
+      Map<String, Object> extras = new LinkedHashMap<>();
+      List<Map<String, Object>> resolved = new ArrayList<>();
+      for (Band b : bands) {
+        resolved.add(Map.of("band", b.name(), "min_nats", b.minNats(),
+            "max_nats", Double.isInfinite(b.maxNats()) ? "inf" : b.maxNats()));
+      }
+      extras.put("bands", resolved);
+      extras.put("balance_key", settings.balanceKey().name().toLowerCase(java.util.Locale.ROOT));
+      extras.put("seed", settings.seed());
+      extras.put("positions", ProbeExamples.positionCounts(small));
+      // "in_band" rows count every in-band position; its n_class0/1 are the labelled ones
+      // before balancing (the rest fell in the gap).
+      List<Map<String, Object>> counts = new ArrayList<>(ProbeExamples.classCounts(labelled, "in_band"));
+      counts.addAll(ProbeExamples.classCounts(tokenBalanced, "token_identity_balanced"));
+      counts.addAll(ProbeExamples.classCounts(classBalanced, "class_balanced"));
+      extras.put("counts", counts);
+      long kept = counts.stream().filter(c -> "class_balanced".equals(c.get("step")))
+          .mapToLong(c -> (Long) c.get("rows")).sum();
+      if (kept == 0) {
+        // Nothing to probe: fail with the counts that say why instead of publishing an empty table.
+        throw new IllegalStateException("No probe examples survive labelling and balancing in run "
+            + tables.runId() + " (bands " + bands + "). Counts per step: " + counts
+            + ". Widen knowable.label.bands or use band-unit = quantile if the models' entropy scale differs.");
+      }
+      long rows = tables.write(ProbeExamples.TABLE,
+          ProbeExamples.withHiddenStates(classBalanced, small, bands).select(out.toArray(new Column[0])),
+          List.of("domain"), extras);
+      LOG.info("Label stage wrote {} probe examples", rows);
+    } finally {
+      tokenBalanced.unpersist();
+      labelled.unpersist();
+    }
+  }
+}

@@ -1,0 +1,48 @@
+package dev.knowable.jobs.probe;
+
+import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.schema.TableSchema;
+import java.util.List;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/** Names and row layouts of the tables the probe stage writes (described in data-schemas/). */
+public final class ProbeTables {
+  public static final String METRICS = "probe_metrics";
+  public static final String MODELS = "probe_models";
+  public static final String CROSS_DOMAIN = "cross_domain";
+
+  /** probe_kind values. */
+  public static final String LINEAR = "linear";
+  public static final String MLP = "mlp";
+  public static final String BET = "bet";
+  public static final String CONTEXT_PREFIX = "context_k";
+
+  /** The identity of one trained probe, shared by the scored rows, metrics and models. */
+  static final List<String> PROBE_IDENTITY = List.of("probe_kind", "layer", "band", "label_kind", "train_domain",
+      "seed");
+
+  /** Rows of an evaluated probe: identity, evaluation set, score, label. */
+  static final StructType SCORED = new StructType()
+      .add("probe_kind", DataTypes.StringType).add("layer", DataTypes.IntegerType)
+      .add("band", DataTypes.StringType).add("label_kind", DataTypes.StringType)
+      .add("train_domain", DataTypes.StringType).add("seed", DataTypes.IntegerType)
+      .add("eval_domain", DataTypes.StringType).add("eval_split", DataTypes.StringType)
+      .add("score", DataTypes.DoubleType).add("label", DataTypes.IntegerType);
+
+  private ProbeTables() {}
+
+  /** The declared columns of a table, in data-schemas order. */
+  static StructType schema(String table) {
+    return SparkSchemas.of(table);
+  }
+
+  /** The rows an MLP task returns: a probe_models row plus its evaluation scores as parallel arrays. */
+  static StructType mlpFit() {
+    return schema(MODELS)
+        .add("eval_domains", DataTypes.createArrayType(DataTypes.StringType))
+        .add("eval_splits", DataTypes.createArrayType(DataTypes.StringType))
+        .add("eval_scores", DataTypes.createArrayType(DataTypes.DoubleType))
+        .add("eval_labels", DataTypes.createArrayType(DataTypes.IntegerType));
+  }
+}

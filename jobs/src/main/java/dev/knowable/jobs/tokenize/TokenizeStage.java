@@ -1,0 +1,113 @@
+package dev.knowable.jobs.tokenize;
+
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.ingest.SplitAssigner;
+import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.Stage;
+import dev.knowable.model.ModelPair;
+import dev.knowable.schema.TableSchema;
+import dev.knowable.tokenize.TextTokenizer;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * tokenize: documents -> tokens. Each document is tokenized whole and truncated to its
+ * first max-tokens ids; its shard is a stable hash of doc_id. The tokenizer's SHA-256 goes
+ * into the manifest, and must equal the models' (a pair with another tokenizer is refused).
+ */
+public final class TokenizeStage implements Stage {
+  private static final Logger LOG = LoggerFactory.getLogger(TokenizeStage.class);
+
+  @Override
+  public String name() {
+    return "tokenize";
+  }
+
+  @Override
+  public String description() {
+    return "tokenize documents with the models' tokenizer.json, truncate to max-tokens, assign shards";
+  }
+
+  @Override
+  public List<String> outputs() {
+    return List.of("tokens");
+  }
+
+  /** The tokenizer file a run uses: the configured one, else the small model's. */
+  public static Path tokenizerPath(KnowableConfig config) {
+    String t = config.tokenize().tokenizer();
+    if (!t.isBlank()) {
+      return Paths.get(t);
+    }
+    if (config.small().path().isBlank()) {
+      throw new dev.knowable.config.ConfigException("Set knowable.tokenize.tokenizer or knowable.models.small.path "
+          + "(whose tokenizer.json is used)");
+    }
+    return Paths.get(config.small().path()).resolve("tokenizer.json");
+  }
+
+  @Override
+  public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
+    if (!tables.needsWrite("tokens")) {
+      return;
+    }
+    Path tokenizerFile = tokenizerPath(config).toAbsolutePath();
+    String fingerprint = TextTokenizer.get(tokenizerFile).fingerprint();
+    ModelPair.requireTokenizer(config, fingerprint, "tokenizer " + tokenizerFile);
+    Dataset<Row> documents = tables.read("documents", "ingest");
+    StructType schema = SparkSchemas.of("tokens");
+    int maxTokens = config.tokenize().maxTokens();
+    int shards = config.tokenize().shards();
+    String file = tokenizerFile.toString();
+    Dataset<Row> tokens = documents.select("doc_id", "split", "text", "domain")
+        .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> tokenize(rows, file, maxTokens, shards),
+            Encoders.row(schema));
+    Map<String, Object> extras = new LinkedHashMap<>();
+    extras.put("tokenizer", file);
+    extras.put("tokenizer_sha256", fingerprint);
+    extras.put("max_tokens", maxTokens);
+    extras.put("shards", shards);
+    long start = System.nanoTime();
+    long rows = tables.write("tokens", tokens, TableSchema.of("tokens").partitionBy(), extras);
+    Row totals = tables.read("tokens", name()).selectExpr("sum(n_tokens)", "sum(n_tokens_full)",
+        "sum(CAST(n_tokens < n_tokens_full AS INT))").first();
+    LOG.info("tokenize: {} documents, {} tokens kept of {} ({} documents truncated to {}), {} s", rows,
+        totals.get(0), totals.get(1), totals.get(2), maxTokens,
+        String.format("%.1f", (System.nanoTime() - start) / 1e9));
+  }
+
+  private static Iterator<Row> tokenize(Iterator<Row> rows, String file, int maxTokens, int shards) {
+    TextTokenizer tok = TextTokenizer.get(Paths.get(file));
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        Row r = rows.next();
+        String docId = r.getString(0);
+        int[] all = tok.encode(r.getString(2));
+        int n = Math.min(all.length, maxTokens);
+        int[] kept = n == all.length ? all : java.util.Arrays.copyOf(all, n);
+        return RowFactory.create(docId, r.getString(1), SplitAssigner.shardOf(docId, shards), kept, n, all.length,
+            r.getString(3));
+      }
+    };
+  }
+}

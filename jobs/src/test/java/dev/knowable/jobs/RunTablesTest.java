@@ -1,0 +1,103 @@
+package dev.knowable.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.knowable.config.KnowableConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.DataTypes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The publish protocol: a failed write leaves nothing visible and loses nothing committed. */
+class RunTablesTest extends SparkTestBase {
+
+  static Dataset<Row> numbers(long n) {
+    return spark.range(n).selectExpr("id", "CAST(id % 3 AS STRING) AS domain");
+  }
+
+  /** Fails on one row, mid-job, like an executor that dies while writing. */
+  static Dataset<Row> failingAt(long n, long badId) {
+    spark.udf().register("fail_at_" + badId, (UDF1<Long, Long>) v -> {
+      if (v == badId) {
+        throw new IllegalStateException("simulated executor failure at row " + v);
+      }
+      return v;
+    }, DataTypes.LongType);
+    return spark.range(n).repartition(4).selectExpr("fail_at_" + badId + "(id) AS id", "CAST(id % 3 AS STRING) AS domain");
+  }
+
+  @Test
+  void committedTableHasAManifestWithRowCount(@TempDir Path tmp) {
+    RunTables t = new RunTables(spark, config(tmp));
+    assertThat(t.isCommitted("nums")).isFalse();
+    long rows = t.write("nums", numbers(100), List.of("domain"), Map.of("note", "x"));
+    assertThat(rows).isEqualTo(100);
+    assertThat(t.isCommitted("nums")).isTrue();
+    Map<String, Object> m = t.readManifest("nums");
+    assertThat(m).containsEntry("rows", 100).containsEntry("note", "x").containsEntry("run_id", "test")
+        .containsKeys("config", "versions", "committed_at");
+    assertThat(t.read("nums", "x").count()).isEqualTo(100);
+  }
+
+  @Test
+  void aFailedWriteLeavesNothingVisibleAndKeepsTheCommittedRun(@TempDir Path tmp) throws Exception {
+    KnowableConfig first = config(tmp, "run-id=r1");
+    new RunTables(spark, first).write("nums", numbers(50), List.of("domain"), Map.of());
+
+    RunTables second = new RunTables(spark, config(tmp, "run-id=r2"));
+    assertThatThrownBy(() -> second.write("nums", failingAt(1000, 777), List.of("domain"), Map.of()))
+        .hasStackTraceContaining("simulated executor failure");
+    assertThat(second.isCommitted("nums")).isFalse();
+    Path table = tmp.resolve("out/nums");
+    try (Stream<Path> s = Files.list(table)) {
+      assertThat(s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("_")))
+          .as("only the committed run is visible").containsExactly("run_id=r1");
+    }
+    try (Stream<Path> s = Files.list(table.resolve("_staging"))) {
+      assertThat(s).as("staging is cleaned up").isEmpty();
+    }
+    // An analyst reading the whole table sees exactly the committed run.
+    Dataset<Row> all = spark.read().parquet(table.toString());
+    assertThat(all.count()).isEqualTo(50);
+    assertThat(all.select("run_id").distinct().collectAsList()).extracting(r -> r.get(0).toString())
+        .containsExactly("r1");
+
+    // A failed overwrite of a committed run keeps the committed data.
+    RunTables overwrite = new RunTables(spark, config(tmp, "run-id=r1", "if-exists=overwrite"));
+    assertThatThrownBy(() -> overwrite.write("nums", failingAt(1000, 5), List.of("domain"), Map.of()))
+        .hasStackTraceContaining("simulated executor failure");
+    assertThat(overwrite.isCommitted("nums")).isTrue();
+    assertThat(overwrite.read("nums", "x").count()).isEqualTo(50);
+  }
+
+  @Test
+  void aCrashedRunFolderWithoutManifestIsNotCommittedAndGetsReplaced(@TempDir Path tmp) throws Exception {
+    Path leftover = tmp.resolve("out/nums/run_id=test");
+    Files.createDirectories(leftover);
+    Files.writeString(leftover.resolve("part-0000.parquet"), "half-written garbage");
+    RunTables t = new RunTables(spark, config(tmp));
+    assertThat(t.isCommitted("nums")).isFalse();
+    assertThat(t.needsWrite("nums")).isTrue();
+    assertThatThrownBy(() -> t.read("nums", "nums-stage"))
+        .hasMessageContaining("is not committed").hasMessageContaining("Run the 'nums-stage' stage");
+    t.write("nums", numbers(10), List.of(), Map.of());
+    assertThat(Files.exists(leftover.resolve("part-0000.parquet"))).isFalse();
+    assertThat(t.read("nums", "x").count()).isEqualTo(10);
+  }
+
+  @Test
+  void anEmptyPartitionedTableIsPublishedWithZeroRows(@TempDir Path tmp) {
+    RunTables t = new RunTables(spark, config(tmp));
+    assertThat(t.write("nums", numbers(10).filter("id < 0"), List.of("domain"), Map.of())).isZero();
+    assertThat(t.isCommitted("nums")).isTrue();
+    assertThat(t.readManifest("nums")).containsEntry("rows", 0);
+  }
+}

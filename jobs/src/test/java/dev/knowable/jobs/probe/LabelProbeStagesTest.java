@@ -1,0 +1,142 @@
+package dev.knowable.jobs.probe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.ScoreFixtures;
+import dev.knowable.jobs.ScoreFixtures.Position;
+import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.SparkTestBase;
+import dev.knowable.jobs.label.LabelStage;
+import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.schema.TableSchema;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** label -> probe end to end in local[2] on synthetic score tables written through RunTables. */
+class LabelProbeStagesTest extends SparkTestBase {
+  private static final List<String> DOMAINS = List.of("code", "wiki");
+  private static final int DIM = 8;
+
+  /**
+   * Per domain 60 documents x 40 positions. A latent z decides the class (aleatoric when
+   * z > 0); hidden_l2 holds z plus noise, so the label is partly predictable from it; about
+   * 10% of positions fall in the gap and 10% below the band.
+   */
+  private static List<Position> synthetic(long seed) {
+    Random random = new Random(seed);
+    List<Position> out = new ArrayList<>();
+    for (String domain : DOMAINS) {
+      for (int doc = 0; doc < 60; doc++) {
+        String split = doc % 5 < 3 ? "train" : doc % 5 == 3 ? "val" : "test";
+        int prev = -1;
+        for (int pos = 0; pos < 40; pos++) {
+          int token = random.nextInt(20);
+          double z = random.nextGaussian();
+          float hs = (float) (random.nextDouble() < 0.1 ? random.nextDouble() * 2 : 2 + random.nextDouble() * 2);
+          float hl;
+          double u = random.nextDouble();
+          if (u < 0.1) {
+            hl = 1.0f;
+          } else if (z > 0) {
+            hl = hs + (float) ((random.nextDouble() * 2 - 1) * 0.09);
+          } else {
+            hl = (float) (random.nextDouble() * 0.19);
+          }
+          float[] hidden = new float[DIM];
+          for (int j = 0; j < DIM; j++) {
+            hidden[j] = (float) random.nextGaussian();
+          }
+          hidden[0] += (float) (1.5 * z);
+          out.add(new Position(domain + "-" + doc, domain, split, pos, token, prev, hs, hl, hidden));
+          prev = token;
+        }
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void labelThenProbeWritesEveryCombination(@TempDir Path tmp) {
+    KnowableConfig config = config(tmp, "label.bands=[\"2.0:inf\"]", "label.kinds=[gap]",
+        "probe.seeds=2", "probe.mlp.hidden=16", "probe.mlp.max-epochs=4", "probe.mlp.learning-rate=0.01",
+        "probe.linear.max-iter=30", "probe.context.buckets=256", "probe.context.ks=[1, 2]", "probe.bootstrap-resamples=20");
+    RunTables tables = new RunTables(spark, config);
+    List<Position> positions = synthetic(17);
+    tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), Map.of());
+    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), Map.of());
+
+    new LabelStage().run(spark, config, tables);
+    Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label");
+    assertThat(SparkSchemas.mismatches(ProbeExamples.TABLE, examples.schema())).isEmpty();
+    for (Row r : examples.groupBy("split", "domain").pivot("label").count().collectAsList()) {
+      assertThat(r.getLong(2)).as("balanced classes in %s", r).isEqualTo(r.getLong(3)).isGreaterThan(20);
+    }
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> counts = (List<Map<String, Object>>) tables.readManifest(ProbeExamples.TABLE)
+        .get("counts");
+    assertThat(counts).extracting(m -> m.get("step")).contains("in_band", "token_identity_balanced",
+        "class_balanced");
+
+    new ProbeStage().run(spark, config, tables);
+    for (String t : List.of(ProbeTables.METRICS, ProbeTables.MODELS, ProbeTables.CROSS_DOMAIN)) {
+      assertThat(SparkSchemas.mismatches(t, tables.read(t, "probe").schema())).as(t).isEmpty();
+    }
+    List<Row> metrics = tables.read(ProbeTables.METRICS, "probe").collectAsList();
+    Set<String> seen = new HashSet<>();
+    for (Row r : metrics) {
+      seen.add(r.getAs("probe_kind") + "/" + r.getAs("train_domain") + "/" + r.getAs("eval_domain") + "/"
+          + r.getAs("eval_split") + "/" + r.getAs("seed"));
+      assertThat((Double) r.getAs("auc")).as("AUC of %s", r).isBetween(0.0, 1.0);
+      assertThat((Double) r.getAs("auc_ci_low")).isLessThanOrEqualTo(r.getAs("auc_ci_high"));
+    }
+    List<String> domains = List.of("code", "wiki", "all");
+    for (String kind : List.of("linear", "mlp", "bet", "context_k1", "context_k2")) {
+      for (String train : domains) {
+        for (String eval : domains) {
+          for (String split : List.of("val", "test")) {
+            for (int seed : kind.equals("mlp") ? List.of(0, 1) : List.of(0)) {
+              assertThat(seen).contains(kind + "/" + train + "/" + eval + "/" + split + "/" + seed);
+            }
+          }
+        }
+      }
+    }
+    assertThat(metrics).hasSize(6 * 3 * 3 * 2);
+    // hidden_l2 carries z: the linear probe must see it in every domain, BET must not.
+    for (Row r : metrics) {
+      if ("test".equals(r.getAs("eval_split")) && "linear".equals(r.getAs("probe_kind"))) {
+        assertThat((Double) r.getAs("auc")).as("linear %s", r).isGreaterThan(0.8);
+      }
+      if ("bet".equals(r.getAs("probe_kind"))) {
+        assertThat((Double) r.getAs("oracle_accuracy")).isGreaterThanOrEqualTo(r.<Double>getAs("accuracy"));
+      }
+    }
+    assertThat(tables.read(ProbeTables.MODELS, "probe").count()).isEqualTo(3 + 3 * 2 + 3 * 2);
+    assertThat(tables.read(ProbeTables.CROSS_DOMAIN, "probe").filter("probe_kind = 'mlp'").first()
+        .<Long>getAs("n_seeds")).isEqualTo(2L);
+  }
+
+  @Test
+  void refusesToPublishAnEmptyTable(@TempDir Path tmp) {
+    KnowableConfig config = config(tmp, "label.bands=[\"4.5:inf\"]");
+    RunTables tables = new RunTables(spark, config);
+    List<Position> positions = synthetic(3).subList(0, 400);
+    tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), Map.of());
+    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), Map.of());
+    assertThatThrownBy(() -> new LabelStage().run(spark, config, tables))
+        .hasMessageContaining("No probe examples survive").hasMessageContaining("[4.5,inf)");
+    assertThat(tables.isCommitted(ProbeExamples.TABLE)).isFalse();
+  }
+}
