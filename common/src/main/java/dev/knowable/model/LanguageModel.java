@@ -21,6 +21,19 @@ public interface LanguageModel extends AutoCloseable {
    */
   List<SequenceScores> score(List<int[]> sequences, ScoreRequest request);
 
+  /**
+   * Scores sequences as one right-padded batch but reads back only the last position of
+   * each: B x (topK + probes) numbers cross into the JVM instead of B x T x topK.
+   *
+   * @param sequences token ids, each of length 1..maxContext
+   * @param vocabLimit softmax, entropy, top-k and probes over the first vocabLimit logits
+   * @param topK how many most probable ids at the last position; 1..vocabLimit
+   * @param probeIds per sequence, ids (each below vocabLimit) whose log-probabilities to
+   *     read back at its last position; an empty row for none
+   * @throws ModelException when the model's outputs break the contract
+   */
+  List<LastPosition> scoreLast(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds);
+
   @Override
   void close();
 }

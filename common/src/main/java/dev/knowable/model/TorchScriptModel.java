@@ -3,6 +3,7 @@ package dev.knowable.model;
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -78,24 +79,13 @@ public final class TorchScriptModel implements LanguageModel {
   @Override
   public List<SequenceScores> score(List<int[]> sequences, ScoreRequest request) {
     int b = sequences.size();
-    int t = 0;
+    int t = longest(sequences);
     int n = 0;
-    for (int[] s : sequences) {
-      if (s.length == 0 || s.length > contract.maxContext()) {
-        throw new IllegalArgumentException("Sequence length " + s.length + " outside 1.." + contract.maxContext()
-            + " (the model's max_context)");
-      }
-      t = Math.max(t, s.length);
-      n += s.length;
-    }
-    long[] ids = new long[b * t];
-    long[] mask = new long[b * t];
     boolean[] real = new boolean[b * t];
     for (int i = 0; i < b; i++) {
-      int[] s = sequences.get(i);
-      for (int j = 0; j < s.length; j++) {
-        ids[i * t + j] = s[j];
-        mask[i * t + j] = 1;
+      int len = sequences.get(i).length;
+      n += len;
+      for (int j = 0; j < len; j++) {
         real[i * t + j] = true;
       }
     }
@@ -104,14 +94,12 @@ public final class TorchScriptModel implements LanguageModel {
     // Torch's grad mode is per thread: every task thread turns it off for itself.
     JniUtils.setGradMode(false);
     try (NDManager batch = model.getNDManager().newSubManager(device)) {
-      NDList out = model.getBlock().forward(new ParameterStore(batch, false),
-          new NDList(batch.create(ids, new Shape(b, t)), batch.create(mask, new Shape(b, t))), false);
-      checkOutputs(out, b, t);
+      NDList out = forward(batch, sequences, t);
       NDArray keep = batch.create(real, new Shape((long) b * t, 1));
       NDArray logits = realRows(out.get(0).get(":, :, :" + request.vocabLimit()).toType(DataType.FLOAT32, false)
           .reshape(new Shape((long) b * t, request.vocabLimit())), keep);
       NDArray logp = logits.logSoftmax(1);
-      NDArray entropy = logp.exp().mul(logp).sum(new int[] {1}).neg();
+      NDArray entropy = entropy(logp);
       NDList top = logp.topK(k, 1, true, true);
       float[] h = entropy.toFloatArray();
       float[] topVals = top.get(0).toFloatArray();
@@ -147,6 +135,110 @@ public final class TorchScriptModel implements LanguageModel {
       }
       return result;
     }
+  }
+
+  @Override
+  public List<LastPosition> scoreLast(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
+    int b = sequences.size();
+    if (probeIds.length != b) {
+      throw new IllegalArgumentException(probeIds.length + " probe rows for " + b + " sequences");
+    }
+    if (vocabLimit < 1 || vocabLimit > contract.vocabSize()) {
+      throw new IllegalArgumentException("vocabLimit " + vocabLimit + " outside 1.." + contract.vocabSize());
+    }
+    if (topK < 1 || topK > vocabLimit) {
+      throw new IllegalArgumentException("topK " + topK + " outside 1.." + vocabLimit + " (vocabLimit)");
+    }
+    if (b == 0) {
+      return List.of();
+    }
+    int t = longest(sequences);
+    // Row of each sequence's last real token in the flattened [B*T] positions (right padding).
+    long[] lastRow = new long[b];
+    int probes = 0;
+    for (int i = 0; i < b; i++) {
+      lastRow[i] = (long) i * t + sequences.get(i).length - 1;
+      probes += probeIds[i].length;
+    }
+    // Probe ids as flat indices into the [B, vocabLimit] log-probs, so one take() reads them all.
+    long[] probeFlat = new long[probes];
+    int pi = 0;
+    for (int i = 0; i < b; i++) {
+      for (int id : probeIds[i]) {
+        if (id < 0 || id >= vocabLimit) {
+          throw new IllegalArgumentException("Probe id " + id + " of sequence " + i + " outside 0.."
+              + (vocabLimit - 1) + " (vocabLimit " + vocabLimit + ")");
+        }
+        probeFlat[pi++] = (long) i * vocabLimit + id;
+      }
+    }
+    JniUtils.setGradMode(false);
+    try (NDManager batch = model.getNDManager().newSubManager(device)) {
+      NDList out = forward(batch, sequences, t);
+      NDArray last = out.get(0).reshape(new Shape((long) b * t, contract.vocabSize())).get(batch.create(lastRow));
+      NDArray logp = last.get(":, :" + vocabLimit).toType(DataType.FLOAT32, false).logSoftmax(1);
+      float[] h = entropy(logp).toFloatArray();
+      NDList top = logp.topK(topK, 1, true, true);
+      float[] topVals = top.get(0).toFloatArray();
+      long[] topIdx = top.get(1).toType(DataType.INT64, false).toLongArray();
+      float[] probeVals = probes == 0 ? new float[0] : logp.reshape(-1).take(batch.create(probeFlat)).toFloatArray();
+      List<LastPosition> result = new ArrayList<>(b);
+      pi = 0;
+      for (int i = 0; i < b; i++) {
+        int[] ids = new int[topK];
+        float[] vals = new float[topK];
+        for (int j = 0; j < topK; j++) {
+          ids[j] = (int) topIdx[i * topK + j];
+          vals[j] = topVals[i * topK + j];
+        }
+        float[] pv = new float[probeIds[i].length];
+        System.arraycopy(probeVals, pi, pv, 0, pv.length);
+        pi += pv.length;
+        result.add(new LastPosition(h[i], ids, vals, pv));
+      }
+      return result;
+    }
+  }
+
+  /**
+   * Entropy in nats along the last axis of log-probabilities. A -inf log-prob (a masked
+   * logit) has p = 0 and counts 0 * log 0 = 0; computed naively it would be 0 * -inf = NaN.
+   */
+  static NDArray entropy(NDArray logp) {
+    NDArray p = logp.exp();
+    NDArray plogp = NDArrays.where(p.eq(0), p.zerosLike(), p.mul(logp));
+    return plogp.sum(new int[] {logp.getShape().dimension() - 1}).neg();
+  }
+
+  /** Length of the longest sequence, after checking each fits the model. */
+  private int longest(List<int[]> sequences) {
+    int t = 0;
+    for (int[] s : sequences) {
+      if (s.length == 0 || s.length > contract.maxContext()) {
+        throw new IllegalArgumentException("Sequence length " + s.length + " outside 1.." + contract.maxContext()
+            + " (the model's max_context)");
+      }
+      t = Math.max(t, s.length);
+    }
+    return t;
+  }
+
+  /** Forward pass of a right-padded [B, T] batch (mask 1 on real tokens), outputs checked. */
+  private NDList forward(NDManager batch, List<int[]> sequences, int t) {
+    int b = sequences.size();
+    long[] ids = new long[b * t];
+    long[] mask = new long[b * t];
+    for (int i = 0; i < b; i++) {
+      int[] s = sequences.get(i);
+      for (int j = 0; j < s.length; j++) {
+        ids[i * t + j] = s[j];
+        mask[i * t + j] = 1;
+      }
+    }
+    NDList out = model.getBlock().forward(new ParameterStore(batch, false),
+        new NDList(batch.create(ids, new Shape(b, t)), batch.create(mask, new Shape(b, t))), false);
+    checkOutputs(out, b, t);
+    return out;
   }
 
   /** Rows of a [B*T, C] array at unpadded positions ({@code keep} is [B*T, 1] boolean). */
