@@ -51,6 +51,11 @@ public final class GapLabeler implements Serializable {
 
   /** The label of the given kind. */
   public int label(LabelKind kind, float smallEntropy, float largeEntropy) {
-    return kind == LabelKind.GAP ? gapLabel(smallEntropy, largeEntropy) : noGapLabel(largeEntropy);
+    return switch (kind) {
+      case GAP -> gapLabel(smallEntropy, largeEntropy);
+      case NO_GAP -> noGapLabel(largeEntropy);
+      case CONSTRUCTION -> throw new IllegalArgumentException("construction labels come from the text, not from "
+          + "entropies (label.source = synthetic-qa)");
+    };
   }
 }

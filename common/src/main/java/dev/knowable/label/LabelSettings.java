@@ -17,10 +17,22 @@ import java.util.Locale;
  * @param labeler the thresholds of the gap and no-gap labels
  * @param balanceKey the key of token-identity balancing
  * @param seed seed of both balancing steps
+ * @param source where the labels come from
  */
 public record LabelSettings(List<Band.Spec> bands, List<LabelKind> kinds, GapLabeler labeler,
-    BalanceKey balanceKey, long seed) implements Serializable {
+    BalanceKey balanceKey, long seed, Source source) implements Serializable {
   static final String PREFIX = "knowable.label.";
+
+  /** Where labels come from. */
+  public enum Source {
+    /** Gap labels from the small and large model's entropies (the paper's method). */
+    PAIR,
+    /**
+     * The synthetic question/answer language (demo/synthetic): labels by construction,
+     * no large model; the only kind written is {@link LabelKind#CONSTRUCTION}.
+     */
+    SYNTHETIC_QA
+  }
 
   public LabelSettings {
     bands = List.copyOf(bands);
@@ -30,6 +42,9 @@ public record LabelSettings(List<Band.Spec> bands, List<LabelKind> kinds, GapLab
     }
     if (kinds.isEmpty()) {
       throw new ConfigException(PREFIX + "kinds must name at least one label kind");
+    }
+    if (source == Source.PAIR && kinds.contains(LabelKind.CONSTRUCTION)) {
+      throw new ConfigException(PREFIX + "kinds: construction labels need " + PREFIX + "source = synthetic-qa");
     }
   }
 
@@ -77,6 +92,16 @@ public record LabelSettings(List<Band.Spec> bands, List<LabelKind> kinds, GapLab
     } catch (IllegalArgumentException e) {
       throw SettingsReader.invalid(PREFIX + "balance-key", e);
     }
-    return new LabelSettings(bands, kinds, labeler, key, r.anyLong(PREFIX + "seed"));
+    String sourceKey = PREFIX + "source";
+    Source source = switch (r.string(sourceKey).trim().toLowerCase(Locale.ROOT)) {
+      case "pair" -> Source.PAIR;
+      case "synthetic-qa" -> Source.SYNTHETIC_QA;
+      default -> throw new ConfigException(sourceKey + " must be pair or synthetic-qa, got '" + r.string(sourceKey)
+          + "'");
+    };
+    if (source == Source.SYNTHETIC_QA) {
+      kinds = List.of(LabelKind.CONSTRUCTION);
+    }
+    return new LabelSettings(bands, kinds, labeler, key, r.anyLong(PREFIX + "seed"), source);
   }
 }

@@ -1,5 +1,6 @@
 package dev.knowable.jobs;
 
+import dev.knowable.jobs.iclt.IcltStage;
 import dev.knowable.jobs.ingest.IngestStage;
 import dev.knowable.jobs.label.LabelStage;
 import dev.knowable.jobs.probe.ProbeStage;
@@ -14,7 +15,7 @@ public final class Stages {
 
   public static List<Stage> all() {
     return List.of(new IngestStage(), new TokenizeStage(), new ScoreStage(ScoreStage.SMALL),
-        new ScoreStage(ScoreStage.LARGE), new LabelStage(), new ProbeStage());
+        new ScoreStage(ScoreStage.LARGE), new LabelStage(), new ProbeStage(), new IcltStage());
   }
 
   public static Optional<Stage> named(String name) {

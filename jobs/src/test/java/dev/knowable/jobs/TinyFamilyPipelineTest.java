@@ -1,16 +1,23 @@
 package dev.knowable.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.metrics.RocAuc;
 import dev.knowable.model.TestModels;
 import dev.knowable.schema.TableSchema;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * of the bundled probe corpus (the first passages of each domain), with probe training
  * shortened (1 seed, a narrow MLP, few epochs) so it fits CI. Checks that label and probe
  * produce a metric row for every configured (probe, layer, band, train domain, eval domain)
- * and that every table matches its data-schemas description.
+ * and that every table matches its data-schemas description; then checks the ICLT stage's
+ * scores and metrics against the label stage and against a recomputation.
  */
 class TinyFamilyPipelineTest extends SparkTestBase {
   static final List<String> DOMAINS = List.of("code", "legal", "reference", "scripture", "speech");
@@ -40,11 +48,12 @@ class TinyFamilyPipelineTest extends SparkTestBase {
         "models.small.path=\"" + TestModels.demo("tiny-small") + "\"", "models.small.layers=[1, 2]",
         "models.large.path=\"" + TestModels.demo("tiny-large") + "\"",
         "label.bands=[\"2.0:inf\", \"1.0:2.0\"]", "label.kinds=[gap]",
-        "probe.seeds=1", "probe.mlp.hidden=32", "probe.mlp.max-epochs=3", "probe.bootstrap-resamples=20");
+        "probe.seeds=1", "probe.mlp.hidden=32", "probe.mlp.max-epochs=3", "probe.bootstrap-resamples=20",
+        "iclt.bands=[\"2.0:inf\"]", "iclt.max-per-cell=6", "iclt.bootstrap-resamples=20");
     Main.run(spark, "pipeline", c);
 
     for (String t : List.of("documents", "tokens", "small_scores", "large_scores", "probe_examples", "probe_metrics",
-        "cross_domain")) {
+        "cross_domain", "iclt_scores", "iclt_metrics")) {
       assertThat(SparkSchemas.mismatches(t, spark.read().parquet(tmp.resolve("out").resolve(t) + "/run_id=test")
           .schema())).as("schema of %s", t).isEmpty();
     }
@@ -74,5 +83,75 @@ class TinyFamilyPipelineTest extends SparkTestBase {
     assertThat(spark.sql("SELECT count(*) FROM probe_metrics WHERE auc IS NOT NULL AND (auc < 0 OR auc > 1)")
         .first().getLong(0)).isZero();
     assertThat(spark.sql("SELECT count(*) FROM cross_domain").first().getLong(0)).isPositive();
+    checkIclt(tmp.resolve("out"));
+  }
+
+  /**
+   * ICLT: the capped labelled positions of probe_examples, each scored under both
+   * separators with the labels and H_S it came with; metrics recomputed here from the
+   * scores (exact AUC, direction from val) and re-read by DuckDB.
+   */
+  private static void checkIclt(Path out) throws Exception {
+    assertThat(spark.sql("SELECT count(*) FROM (SELECT domain, split, label, count(DISTINCT doc_id, position) AS n "
+        + "FROM iclt_scores GROUP BY domain, split, label) WHERE n > 6").first().getLong(0))
+        .as("at most max-per-cell positions per (domain, split, band, label)").isZero();
+    assertThat(spark.sql("SELECT DISTINCT split FROM iclt_scores").as(Encoders.STRING()).collectAsList())
+        .containsExactlyInAnyOrder("val", "test");
+    Row counts = spark.sql("SELECT count(*), count(DISTINCT doc_id, position), count(DISTINCT separator) "
+        + "FROM iclt_scores").first();
+    assertThat(counts.getLong(1)).isPositive();
+    assertThat(counts.getLong(0)).as("one row per position and separator").isEqualTo(counts.getLong(1) * 2);
+    assertThat(spark.sql("SELECT count(*) FROM iclt_scores i JOIN probe_examples e USING (doc_id, position, band) "
+        + "WHERE e.label_kind = 'gap' AND (e.label != i.label OR e.small_entropy != i.small_entropy "
+        + "OR e.large_entropy != i.large_entropy OR e.split != i.split)").first().getLong(0))
+        .as("labels and entropies are those of probe_examples").isZero();
+    assertThat(spark.sql("SELECT count(*) FROM iclt_scores i LEFT ANTI JOIN probe_examples e "
+        + "USING (doc_id, position, band, label_kind)").first().getLong(0)).as("only labelled positions").isZero();
+    // MI lies in [0, H(Y)] and H(Y) <= ln k; min-entropy and hint-repeat are an entropy and a probability.
+    assertThat(spark.sql("SELECT count(*) FROM iclt_scores WHERE NOT (mi >= 0 AND mi <= ln(n_candidates) + 1e-9 "
+        + "AND mi_ratio >= 0 AND mi_ratio <= 1 + 1e-9 AND min_entropy >= 0 AND hint_repeat >= 0 "
+        + "AND hint_repeat <= 1 + 1e-9 AND prompt_length = position + 1)").first().getLong(0)).isZero();
+
+    // The pooled test AUC of MI under each separator, recomputed from iclt_scores.
+    for (String sep : List.of("dot-eos", "none")) {
+      Row m = spark.sql("SELECT auc, score_sign, n_class0, n_class1 FROM iclt_metrics WHERE probe_kind = 'iclt_mi@"
+          + sep + "' AND train_domain = 'all' AND eval_domain = 'all' AND eval_split = 'test'").first();
+      int sign = signOnVal("mi", sep);
+      assertThat(m.getInt(1)).as("direction of mi@%s chosen on val", sep).isEqualTo(sign);
+      List<Row> test = spark.sql("SELECT mi, label FROM iclt_scores WHERE split = 'test' AND separator = '" + sep
+          + "'").collectAsList();
+      double[] scores = test.stream().mapToDouble(r -> sign * r.getDouble(0)).toArray();
+      int[] labels = test.stream().mapToInt(r -> r.getInt(1)).toArray();
+      assertThat(m.getDouble(0)).isCloseTo(RocAuc.exact(scores, labels), within(1e-12));
+      assertThat(m.getLong(2) + m.getLong(3)).isEqualTo(test.size());
+    }
+    // BET on exactly the same positions.
+    Row bet = spark.sql("SELECT n_class0 + n_class1 FROM iclt_metrics WHERE probe_kind = 'bet' AND train_domain = "
+        + "'all' AND eval_domain = 'all' AND eval_split = 'test'").first();
+    assertThat(bet.getLong(0)).isEqualTo(spark.sql("SELECT count(DISTINCT doc_id, position) FROM iclt_scores "
+        + "WHERE split = 'test'").first().getLong(0));
+
+    Row sparkMetrics = spark.sql("SELECT count(*), sum(auc) FROM iclt_metrics WHERE auc = auc").first();
+    try (Connection db = DriverManager.getConnection("jdbc:duckdb:"); Statement st = db.createStatement()) {
+      ResultSet r = st.executeQuery("SELECT count(*), sum(auc) FROM read_parquet('" + out
+          + "/iclt_metrics/*/*.parquet') WHERE NOT isnan(auc)");
+      r.next();
+      assertThat(r.getLong(1)).isEqualTo(sparkMetrics.getLong(0));
+      assertThat(r.getDouble(2)).isCloseTo(sparkMetrics.getDouble(1), within(1e-9));
+      r = st.executeQuery("SELECT count(*), count(DISTINCT separator) FROM read_parquet('" + out
+          + "/iclt_scores/*/*/*.parquet', hive_partitioning = true)");
+      r.next();
+      assertThat(r.getLong(1)).isEqualTo(counts.getLong(0));
+      assertThat(r.getLong(2)).isEqualTo(2);
+    }
+  }
+
+  /** +1 when the score's pooled val AUC is at least 0.5, else -1 (the stage's rule). */
+  private static int signOnVal(String score, String sep) {
+    List<Row> val = spark.sql("SELECT " + score + ", label FROM iclt_scores WHERE split = 'val' AND separator = '"
+        + sep + "'").collectAsList();
+    double auc = RocAuc.exact(val.stream().mapToDouble(r -> r.getDouble(0)).toArray(),
+        val.stream().mapToInt(r -> r.getInt(1)).toArray());
+    return auc < 0.5 ? -1 : 1;
   }
 }

@@ -53,13 +53,14 @@ public final class LabelStage implements Stage {
       return;
     }
     Dataset<Row> small = tables.read("small_scores", "score-small");
-    Dataset<Row> large = tables.read("large_scores", "score-large");
     List<Band> bands = ProbeExamples.resolveBands(settings.bands(), small);
-    LOG.info("Label stage, run {}: bands {}, kinds {}, balancing key {}", tables.runId(), bands, settings.kinds(),
-        settings.balanceKey());
+    LOG.info("Label stage, run {}: labels from {}, bands {}, kinds {}, balancing key {}", tables.runId(),
+        settings.source(), bands, settings.kinds(), settings.balanceKey());
 
-    Dataset<Row> labelled = ProbeExamples.label(ProbeExamples.joinScores(small, large, bands), bands,
-        settings.kinds(), settings.labeler()).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> labelled = (settings.source() == LabelSettings.Source.SYNTHETIC_QA
+        ? ProbeExamples.constructionLabels(small, tables.read("tokens", "tokenize"), bands)
+        : ProbeExamples.label(ProbeExamples.joinScores(small, tables.read("large_scores", "score-large"), bands),
+            bands, settings.kinds(), settings.labeler())).persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> tokenBalanced = ProbeExamples.tokenIdentityBalance(ProbeExamples.dropGap(labelled),
         settings.balanceKey(), settings.seed()).persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -76,6 +77,7 @@ public final class LabelStage implements Stage {
             "max_nats", Double.isInfinite(b.maxNats()) ? "inf" : b.maxNats()));
       }
       extras.put("bands", resolved);
+      extras.put("label_source", settings.source().name().toLowerCase(java.util.Locale.ROOT));
       extras.put("balance_key", settings.balanceKey().name().toLowerCase(java.util.Locale.ROOT));
       extras.put("seed", settings.seed());
       extras.put("positions", ProbeExamples.positionCounts(small));

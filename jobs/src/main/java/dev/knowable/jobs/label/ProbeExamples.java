@@ -15,6 +15,7 @@ import dev.knowable.label.BalanceKey;
 import dev.knowable.label.Band;
 import dev.knowable.label.GapLabeler;
 import dev.knowable.label.LabelKind;
+import dev.knowable.synthetic.SyntheticQa;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.expressions.Window;
@@ -54,6 +56,8 @@ public final class ProbeExamples {
    */
   static final double QUANTILE_RELATIVE_ERROR = 1e-4;
   private static final long HASH_RANGE = 1L << 53;
+  private static final StructType TRUTH_STRUCT = new StructType()
+      .add("position", DataTypes.IntegerType).add("label", DataTypes.IntegerType);
   private static final StructType LABEL_STRUCT = new StructType()
       .add("band", DataTypes.StringType).add("label_kind", DataTypes.StringType).add("label", DataTypes.IntegerType);
 
@@ -166,6 +170,46 @@ public final class ProbeExamples {
         .withColumn("label_kind", col("labels.label_kind"))
         .withColumn("label", col("labels.label"))
         .drop("labels");
+  }
+
+  /**
+   * Construction labels of the synthetic question/answer language ({@link SyntheticQa}):
+   * the labelled positions of each document's token ids joined to its small-model scores,
+   * one row per band containing H_S, label kind {@code construction}, H_L null. The rows
+   * have the layout of {@link #label} so the balancing steps apply unchanged.
+   *
+   * @param tokens the run's tokens table (doc_id, token_ids)
+   */
+  public static Dataset<Row> constructionLabels(Dataset<Row> smallScores, Dataset<Row> tokens, List<Band> bands) {
+    UserDefinedFunction truth = org.apache.spark.sql.functions.udf(
+        (UDF1<scala.collection.Seq<Integer>, List<Row>>) ids -> {
+          int[] a = new int[ids.size()];
+          for (int i = 0; i < a.length; i++) {
+            a[i] = ids.apply(i);
+          }
+          int[] labels = SyntheticQa.truth(a);
+          List<Row> out = new ArrayList<>();
+          for (int p = 0; p < labels.length; p++) {
+            if (labels[p] != SyntheticQa.NO_LABEL) {
+              out.add(RowFactory.create(p, labels[p]));
+            }
+          }
+          return out;
+        }, DataTypes.createArrayType(TRUTH_STRUCT));
+    Dataset<Row> truths = tokens.select(col("doc_id"), explode(truth.apply(col("token_ids"))).as("t"))
+        .select(col("doc_id"), col("t.position").as("position"), col("t.label").as("truth"));
+    Dataset<Row> joined = smallScores.select(col("doc_id"), col("domain"), col("split"), col("position"),
+            col("token_id"), col("prev_token_id"), col("entropy").as("small_entropy"))
+        .join(truths, new String[] {"doc_id", "position"})
+        .withColumn("large_entropy", lit(null).cast(DataTypes.FloatType));
+    List<Band> bandList = List.copyOf(bands);
+    UserDefinedFunction inBands = org.apache.spark.sql.functions.udf(
+        (UDF1<Float, List<String>>) h -> bandList.stream().filter(b -> h != null && b.contains(h))
+            .map(Band::name).toList(), DataTypes.createArrayType(DataTypes.StringType));
+    return joined.withColumn("band", explode(inBands.apply(col("small_entropy"))))
+        .withColumn("label_kind", lit(LabelKind.CONSTRUCTION.tableValue()))
+        .withColumn("label", col("truth"))
+        .drop("truth");
   }
 
   /** Keeps the labelled rows: drops positions in the gap. */

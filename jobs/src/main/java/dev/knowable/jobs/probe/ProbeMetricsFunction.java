@@ -21,22 +21,38 @@ import org.apache.spark.sql.RowFactory;
  * its threshold (and direction) is the best one on the train domain's own val split,
  * applied unchanged to every evaluation set; its oracle columns hold the best threshold
  * on the evaluation set itself, the number the reference reports.
+ *
+ * <p>Oriented mode (unsupervised scores such as ICLT's, whose sign is not known in
+ * advance): the score's direction is chosen on the train domain's val split (negated when
+ * its AUC there is below 0.5), recorded in score_sign and applied unchanged to every
+ * evaluation set, so a test AUC below 0.5 means the direction chosen on val did not hold.
  */
-final class ProbeMetricsFunction implements FlatMapGroupsFunction<String, Row, Row> {
+public final class ProbeMetricsFunction implements FlatMapGroupsFunction<String, Row, Row> {
   private static final long serialVersionUID = 1L;
   /** Probes output P(class 1): the natural decision threshold. */
   static final double PROBE_THRESHOLD = 0.5;
 
   private final String modelPair;
   private final int bootstrapResamples;
+  private final boolean oriented;
 
+  /** Probe metrics: scores are used as they are. */
   ProbeMetricsFunction(String modelPair, int bootstrapResamples) {
+    this(modelPair, bootstrapResamples, false);
+  }
+
+  /**
+   * @param oriented choose each score's direction on the train domain's val split (iclt_metrics);
+   *     every score is then thresholded like BET
+   */
+  public ProbeMetricsFunction(String modelPair, int bootstrapResamples, boolean oriented) {
     this.modelPair = modelPair;
     this.bootstrapResamples = bootstrapResamples;
+    this.oriented = oriented;
   }
 
   /** The grouping key: the probe's identity. */
-  static String key(Row r) {
+  public static String key(Row r) {
     StringBuilder sb = new StringBuilder();
     for (String c : ProbeTables.PROBE_IDENTITY) {
       sb.append(r.<Object>getAs(c)).append('\u0001');
@@ -54,6 +70,10 @@ final class ProbeMetricsFunction implements FlatMapGroupsFunction<String, Row, R
 
     int[] labels() {
       return labels.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    void negate() {
+      scores.replaceAll(x -> -x);
     }
   }
 
@@ -74,7 +94,16 @@ final class ProbeMetricsFunction implements FlatMapGroupsFunction<String, Row, R
     String probeKind = first.getAs("probe_kind");
     String trainDomain = first.getAs("train_domain");
     int seed = first.getAs("seed");
-    boolean bet = ProbeTables.BET.equals(probeKind);
+    Integer sign = null;
+    if (oriented) {
+      EvalSet val = sets.get(List.of(trainDomain, "val"));
+      double valAuc = val == null ? Double.NaN : RocAuc.exact(val.scores(), val.labels());
+      sign = valAuc < 0.5 ? -1 : 1;
+      if (sign < 0) {
+        sets.values().forEach(EvalSet::negate);
+      }
+    }
+    boolean bet = oriented || ProbeTables.BET.equals(probeKind);
     BestThreshold.Threshold rule = new BestThreshold.Threshold(PROBE_THRESHOLD, 1, Double.NaN);
     if (bet) {
       EvalSet val = sets.get(List.of(trainDomain, "val"));
@@ -93,7 +122,7 @@ final class ProbeMetricsFunction implements FlatMapGroupsFunction<String, Row, R
           labels.length - n1, n1, RocAuc.exact(scores, labels), ci.low(), ci.high(),
           rule == null ? null : BestThreshold.accuracy(scores, labels, rule.threshold(), rule.direction()),
           rule == null ? null : rule.threshold(), rule == null ? null : rule.direction(),
-          oracle == null ? null : oracle.accuracy(), oracle == null ? null : oracle.threshold()));
+          oracle == null ? null : oracle.accuracy(), oracle == null ? null : oracle.threshold(), sign));
     }
     return out.iterator();
   }

@@ -19,11 +19,11 @@ public final class ProbeTables {
   public static final String CONTEXT_PREFIX = "context_k";
 
   /** The identity of one trained probe, shared by the scored rows, metrics and models. */
-  static final List<String> PROBE_IDENTITY = List.of("probe_kind", "layer", "band", "label_kind", "train_domain",
+  public static final List<String> PROBE_IDENTITY = List.of("probe_kind", "layer", "band", "label_kind", "train_domain",
       "seed");
 
   /** Rows of an evaluated probe: identity, evaluation set, score, label. */
-  static final StructType SCORED = new StructType()
+  public static final StructType SCORED = new StructType()
       .add("probe_kind", DataTypes.StringType).add("layer", DataTypes.IntegerType)
       .add("band", DataTypes.StringType).add("label_kind", DataTypes.StringType)
       .add("train_domain", DataTypes.StringType).add("seed", DataTypes.IntegerType)
@@ -33,7 +33,7 @@ public final class ProbeTables {
   private ProbeTables() {}
 
   /** The declared columns of a table, in data-schemas order. */
-  static StructType schema(String table) {
+  public static StructType schema(String table) {
     return SparkSchemas.of(table);
   }
 

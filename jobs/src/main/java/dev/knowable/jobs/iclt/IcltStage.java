@@ -1,0 +1,281 @@
+package dev.knowable.jobs.iclt;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import dev.knowable.config.ConfigException;
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.config.KnowableConfig.ModelSettings;
+import dev.knowable.iclt.IcltPrompts;
+import dev.knowable.iclt.IcltSettings;
+import dev.knowable.iclt.Separator;
+import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.Stage;
+import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.jobs.probe.ProbeMetricsFunction;
+import dev.knowable.jobs.probe.ProbeTables;
+import dev.knowable.jobs.tokenize.TokenizeStage;
+import dev.knowable.label.Band;
+import dev.knowable.model.ModelContract;
+import dev.knowable.model.ModelPair;
+import dev.knowable.probe.ProbeSettings;
+import dev.knowable.tokenize.TextTokenizer;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The iclt stage: the unsupervised in-context learning test (docs/ICLT.md) ->
+ * {@code iclt_scores}, and, when the positions carry labels, {@code iclt_metrics}.
+ *
+ * <ul>
+ *   <li>Positions: the labelled positions of probe_examples in the configured bands,
+ *       label kind and splits (labelled mode), or every position of small_scores in a band
+ *       (all-in-band mode: no labels, no large model); at most max-per-cell per (domain,
+ *       split, band, label), drawn by a seeded hash so reruns and other partitionings keep
+ *       the same positions.</li>
+ *   <li>Scoring: positions grouped by document and joined to their token ids, so a task
+ *       reads each document once; one task per tokens shard; see {@link IcltPartition}.</li>
+ *   <li>Metrics: every score and separator, and BET on exactly the same positions, with
+ *       the direction chosen on val, per domain and pooled ({@link ProbeMetricsFunction}
+ *       in oriented mode; the probe_metrics layout).</li>
+ * </ul>
+ */
+public final class IcltStage implements Stage {
+  private static final Logger LOG = LoggerFactory.getLogger(IcltStage.class);
+  public static final String SCORES = "iclt_scores";
+  public static final String METRICS = "iclt_metrics";
+  /** The score columns of iclt_scores, each evaluated as probe_kind iclt_&lt;score&gt;@&lt;separator&gt;. */
+  public static final List<String> SCORE_COLUMNS = List.of("mi", "mi_ratio", "min_entropy", "hint_repeat");
+  /** Columns of the selected positions, as iclt_scores holds them. */
+  private static final List<String> POSITION_COLUMNS = List.of("doc_id", "split", "position", "band", "label_kind",
+      "label", "small_entropy", "large_entropy", "domain");
+  private static final StructType PARTITION_OUTPUT = new StructType()
+      .add("doc_id", DataTypes.StringType).add("position", DataTypes.IntegerType)
+      .add("separator", DataTypes.StringType).add("prompt_length", DataTypes.IntegerType)
+      .add("prompt_entropy", DataTypes.DoubleType).add("n_candidates", DataTypes.IntegerType)
+      .add("mi", DataTypes.DoubleType).add("mi_ratio", DataTypes.DoubleType)
+      .add("min_entropy", DataTypes.DoubleType).add("hint_repeat", DataTypes.DoubleType);
+
+  @Override
+  public String name() {
+    return "iclt";
+  }
+
+  @Override
+  public String description() {
+    return "In-context learning test (unsupervised): MI, min-entropy and hint-repeat per position and separator "
+        + "-> iclt_scores, iclt_metrics";
+  }
+
+  @Override
+  public List<String> outputs() {
+    return List.of(SCORES, METRICS);
+  }
+
+  @Override
+  public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
+    IcltSettings settings = IcltSettings.from(config.raw());
+    boolean labelled = settings.positions() == IcltSettings.Positions.LABELLED;
+    if (!tables.needsWrite(SCORES) && !(labelled && tables.needsWrite(METRICS))) {
+      return;
+    }
+    ModelSettings model = settings.model().equals("small") ? config.small() : config.large();
+    if (model.path().isBlank()) {
+      throw new ConfigException("knowable.iclt.model = " + settings.model() + " but knowable.models."
+          + settings.model() + ".path is not set");
+    }
+    ModelContract contract = ModelContract.read(Paths.get(model.path()));
+    String tokensFingerprint = String.valueOf(tables.readManifest("tokens").get("tokenizer_sha256"));
+    ModelPair.requireTokenizer(config, tokensFingerprint, "the tokens table of run " + config.runId());
+    int vocabLimit = contract.effectiveVocabLimit(model.vocabLimit());
+    if (settings.candidates() > vocabLimit) {
+      throw new ConfigException("knowable.iclt.candidates=" + settings.candidates() + " exceeds the vocab_limit "
+          + vocabLimit + " of " + contract.name());
+    }
+    List<Separator> separators = resolveSeparators(settings, config, contract);
+
+    if (tables.needsWrite(SCORES)) {
+      writeScores(settings, config, tables, contract, model, vocabLimit, separators);
+    }
+    if (labelled && tables.needsWrite(METRICS)) {
+      writeMetrics(settings, config, tables);
+    }
+  }
+
+  /** Tokenizes each separator's text with the run's tokenizer; eos appends the model's end-of-text id. */
+  static List<Separator> resolveSeparators(IcltSettings settings, KnowableConfig config, ModelContract contract) {
+    TextTokenizer tokenizer = TextTokenizer.get(TokenizeStage.tokenizerPath(config));
+    List<Separator> out = new ArrayList<>();
+    for (IcltSettings.SeparatorSpec s : settings.separators()) {
+      int[] text = tokenizer.encode(s.text());
+      int[] ids = s.eos() ? Arrays.copyOf(text, text.length + 1) : text;
+      if (s.eos()) {
+        ids[text.length] = contract.eosTokenId();
+      }
+      try {
+        // A prompt must fit twice with the hint and the separator.
+        IcltPrompts.maxPromptLength(contract.maxContext(), ids.length);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("knowable.iclt.separators: '" + s.name() + "' (" + ids.length + " tokens) does not "
+            + "fit " + contract.name() + ": " + e.getMessage(), e);
+      }
+      out.add(new Separator(s.name(), ids));
+    }
+    return out;
+  }
+
+  private static void writeScores(IcltSettings settings, KnowableConfig config, RunTables tables,
+      ModelContract contract, ModelSettings model, int vocabLimit, List<Separator> separators) {
+    Dataset<Row> selected = capped(selectPositions(settings, tables), settings);
+    Dataset<Row> docs = selected.select("doc_id", "position").distinct()
+        .groupBy("doc_id").agg(collect_list("position").as("positions"))
+        .join(tables.read("tokens", "tokenize").select("doc_id", "token_ids", "shard"), "doc_id");
+    IcltPartition fn = new IcltPartition(model.path(), model.engine(), config.score(), vocabLimit,
+        settings.candidates(), separators, settings.tokenBudget());
+    Dataset<Row> scored = docs.repartitionByRange(config.tokenize().shards(), col("shard"))
+        .select("doc_id", "token_ids", "positions")
+        .mapPartitions(fn, Encoders.row(PARTITION_OUTPUT));
+    List<Column> out = new ArrayList<>();
+    for (String c : SparkSchemas.of(SCORES).fieldNames()) {
+      out.add(c.equals("model") ? lit(settings.model()).as("model") : col(c));
+    }
+    Dataset<Row> rows = selected.join(scored, new String[] {"doc_id", "position"}).select(out.toArray(new Column[0]));
+
+    Map<String, Object> extras = new LinkedHashMap<>();
+    extras.put("model", contract.name());
+    extras.put("model_role", settings.model());
+    extras.put("positions_mode", settings.positions().name().toLowerCase(java.util.Locale.ROOT));
+    extras.put("bands", settings.bandNames());
+    extras.put("splits", settings.splits());
+    extras.put("max_per_cell", settings.maxPerCell());
+    extras.put("candidates", settings.candidates());
+    List<Map<String, Object>> seps = new ArrayList<>();
+    separators.forEach(s -> seps.add(Map.of("name", s.name(), "ids", Arrays.stream(s.ids()).boxed().toList())));
+    extras.put("separators", seps);
+    extras.put("vocab_limit", vocabLimit);
+    extras.put("token_budget", settings.tokenBudget());
+    long start = System.nanoTime();
+    long written = tables.write(SCORES, rows, List.of("domain"), extras);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    // Cost: one pass over the prompt, then k hint sequences per separator of 2 x prompt + 1 + separator tokens.
+    Row cost = tables.read(SCORES, "iclt").agg(avg("prompt_length"), count(lit(1))).first();
+    long positions = written / separators.size();
+    int sepTokens = separators.stream().mapToInt(Separator::length).sum();
+    double promptLength = cost.isNullAt(0) ? 0 : cost.getDouble(0);
+    double tokensPerPosition = promptLength + settings.candidates()
+        * (separators.size() * (2 * promptLength + 1) + sepTokens);
+    LOG.info("iclt: {} positions x {} separators in {} s: {} s per position (wall, all tasks), {} forward passes "
+        + "and {} tokens per position (mean capped prompt {} tokens)", positions, separators.size(),
+        String.format("%.1f", seconds), String.format("%.3f", seconds / Math.max(positions, 1)),
+        1 + settings.candidates() * separators.size(), String.format("%.0f", tokensPerPosition),
+        String.format("%.1f", promptLength));
+  }
+
+  /** The positions to test, with the columns of {@link #POSITION_COLUMNS}. */
+  private static Dataset<Row> selectPositions(IcltSettings settings, RunTables tables) {
+    Column inSplits = col("split").isin(settings.splits().toArray());
+    if (settings.positions() == IcltSettings.Positions.LABELLED) {
+      Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label");
+      List<String> present = examples.select("band").distinct().as(Encoders.STRING()).collectAsList();
+      for (String b : settings.bandNames()) {
+        if (!present.contains(b)) {
+          throw new ConfigException("knowable.iclt.bands names " + b + ", but probe_examples of run " + tables.runId()
+              + " holds the bands " + present + " (knowable.label.bands); or use iclt.positions = all-in-band");
+        }
+      }
+      return examples.filter(col("band").isin(settings.bandNames().toArray())
+              .and(col("label_kind").equalTo(settings.labelKind().tableValue())).and(inSplits))
+          .select(POSITION_COLUMNS.stream().map(c -> col(c)).toArray(Column[]::new));
+    }
+    Dataset<Row> small = tables.read("small_scores", "score-small").filter(inSplits);
+    Dataset<Row> all = null;
+    for (Band.Spec spec : settings.bands()) {
+      Band b = spec.toBand();
+      Dataset<Row> in = small.filter(col("entropy").geq(lit((float) b.minNats()))
+              .and(col("entropy").lt(lit((float) b.maxNats()))))
+          .select(col("doc_id"), col("split"), col("position"), lit(b.name()).as("band"),
+              lit(null).cast(DataTypes.StringType).as("label_kind"), lit(null).cast(DataTypes.IntegerType).as("label"),
+              col("entropy").as("small_entropy"), lit(null).cast(DataTypes.FloatType).as("large_entropy"),
+              col("domain"));
+      all = all == null ? in : all.unionByName(in);
+    }
+    return all;
+  }
+
+  /** At most max-per-cell positions per (domain, split, band, label), first in a seeded hash order. */
+  static Dataset<Row> capped(Dataset<Row> positions, IcltSettings settings) {
+    if (settings.maxPerCell() == 0) {
+      return positions;
+    }
+    var order = Window.partitionBy(col("domain"), col("split"), col("band"), col("label"))
+        .orderBy(xxhash64(lit(settings.seed()), lit("iclt"), col("doc_id"), col("position")), col("doc_id"),
+            col("position"));
+    return positions.withColumn("cell_rank", row_number().over(order))
+        .filter(col("cell_rank").leq(settings.maxPerCell())).drop("cell_rank");
+  }
+
+  private static void writeMetrics(IcltSettings settings, KnowableConfig config, RunTables tables) {
+    Dataset<Row> scores = tables.read(SCORES, "iclt").filter(col("label").isNotNull());
+    List<String> domains = scores.select("domain").distinct().as(Encoders.STRING()).collectAsList()
+        .stream().sorted().toList();
+    if (domains.isEmpty()) {
+      throw new IllegalStateException("iclt_scores of run " + tables.runId() + " holds no labelled position: "
+          + "nothing to evaluate (check knowable.iclt.bands, splits and the label stage's counts)");
+    }
+    List<String> trainDomains = new ArrayList<>(domains);
+    trainDomains.add(ProbeSettings.POOLED);
+    Column trainDomain = explode(array(trainDomains.stream().map(d -> lit(d)).toArray(Column[]::new)));
+    List<Dataset<Row>> parts = new ArrayList<>();
+    for (String s : SCORE_COLUMNS) {
+      parts.add(scored(scores, concat(lit("iclt_" + s + "@"), col("separator")), col(s), trainDomain));
+    }
+    // BET on exactly the same positions (one row per position and band: the first separator's).
+    String firstSeparator = scores.select("separator").first().getString(0);
+    parts.add(scored(scores.filter(col("separator").equalTo(firstSeparator)), lit(ProbeTables.BET),
+        col("small_entropy").cast(DataTypes.DoubleType), trainDomain));
+    Dataset<Row> all = parts.stream().reduce(Dataset::unionByName).orElseThrow()
+        .withColumn("eval_domain", explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
+    ProbeSettings probe = ProbeSettings.from(config.raw());
+    Dataset<Row> metrics = all
+        .groupByKey((MapFunction<Row, String>) ProbeMetricsFunction::key, Encoders.STRING())
+        .flatMapGroups(new ProbeMetricsFunction(probe.modelPair(), settings.bootstrapResamples(), true),
+            Encoders.row(ProbeTables.schema(METRICS)));
+    Map<String, Object> extras = new LinkedHashMap<>();
+    extras.put("model_pair", probe.modelPair());
+    extras.put("train_domains", trainDomains);
+    extras.put("bootstrap_resamples", settings.bootstrapResamples());
+    long rows = tables.write(METRICS, metrics, List.of(), extras);
+    LOG.info("iclt wrote {} metric rows", rows);
+  }
+
+  /** Rows in the {@link ProbeTables#SCORED} layout: one per position, train domain. */
+  private static Dataset<Row> scored(Dataset<Row> scores, Column probeKind, Column score, Column trainDomain) {
+    return scores.select(probeKind.as("probe_kind"), lit(null).cast(DataTypes.IntegerType).as("layer"), col("band"),
+        col("label_kind"), trainDomain.as("train_domain"), lit(0).as("seed"), col("domain").as("eval_domain"),
+        col("split").as("eval_split"), score.as("score"), col("label"));
+  }
+}
