@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * A half-open band of small-model entropy, {@code min <= H_S < max}, in nats (the
  * reference default is [2.0, inf)). Comparisons run in fp32, like the entropies they
- * test (METHOD.md: labels in fp32), so a bound equal to a stored entropy behaves exactly
+ * test (docs/METHOD.md: labels in fp32), so a bound equal to a stored entropy behaves exactly
  * as the inequality says.
  *
  * @param name the band's name in tables, e.g. {@code [2.0,inf)} or {@code q[0.5,1.0)}

@@ -3,7 +3,7 @@ package dev.knowable.label;
 import java.io.Serializable;
 
 /**
- * The labels of METHOD.md section 4 for one in-band position, from H_S (small-model
+ * The labels of docs/METHOD.md section 4 for one in-band position, from H_S (small-model
  * entropy) and H_L (large-model entropy), both in nats. Comparisons run in fp32:
  * <pre>
  * class 0 (epistemic) = H_L &lt; epistemicMaxLargeEntropy            (strict; paper 0.2)

@@ -3,7 +3,7 @@ package dev.knowable.label;
 import java.util.Arrays;
 import java.util.Locale;
 
-/** Which labelling of in-band positions (METHOD.md section 4). */
+/** Which labelling of in-band positions (docs/METHOD.md section 4). */
 public enum LabelKind {
   /** Class 0 when H_L is below the epistemic threshold, class 1 when |H_L - H_S| is small, else dropped. */
   GAP("gap"),

@@ -3,7 +3,7 @@ package dev.knowable.model;
 import dev.knowable.config.KnowableConfig;
 import java.nio.file.Paths;
 
-/** Checks that the tokens and both models of a pair share one tokenizer (METHOD.md section 2). */
+/** Checks that the tokens and both models of a pair share one tokenizer (docs/METHOD.md section 2). */
 public final class ModelPair {
   private ModelPair() {}
 

@@ -3,7 +3,7 @@ package dev.knowable.probe;
 import java.io.Serializable;
 
 /**
- * The MLP probe and its optimiser (METHOD.md section 6): Linear(d, hidden) -> Dropout ->
+ * The MLP probe and its optimiser (docs/METHOD.md section 6): Linear(d, hidden) -> Dropout ->
  * ReLU -> Linear(hidden, 2), Adam, checkpoint with the best validation loss.
  *
  * @param hidden hidden units (paper 2048)

@@ -15,11 +15,11 @@ import org.apache.spark.sql.SparkSession;
  * {@code knowable sql "<query>"}: every committed table of the run becomes a temporary
  * view named after the table, so an analyst can query a run without knowing its paths.
  */
-final class RunSql {
+public final class RunSql {
   private RunSql() {}
 
   /** Registers the run's committed tables as views; returns their names. */
-  static List<String> registerViews(SparkSession spark, KnowableConfig config) {
+  public static List<String> registerViews(SparkSession spark, KnowableConfig config) {
     RunTables tables = new RunTables(spark, config);
     List<String> names = new ArrayList<>();
     Path root = new Path(config.output());

@@ -33,7 +33,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The label stage's Dataset steps (METHOD.md sections 4 and 5), each a function from
+ * The label stage's Dataset steps (docs/METHOD.md sections 4 and 5), each a function from
  * Dataset to Dataset so tests run them on hand-built tables:
  * {@link #joinScores} -> {@link #label} -> {@link #tokenIdentityBalance} -> {@link #classBalance}
  * -> {@link #withHiddenStates}.
@@ -218,7 +218,7 @@ public final class ProbeExamples {
   }
 
   /**
-   * Token-identity balancing (METHOD.md 5.1), per population (split, domain, band, kind):
+   * Token-identity balancing (docs/METHOD.md 5.1), per population (split, domain, band, kind):
    * with n_c(t) = occurrences of key t in class c, each occurrence is kept with probability
    * min(n_0(t), n_1(t)) / n_c(t); keys seen in one class only are dropped (probability 0).
    */
@@ -238,7 +238,7 @@ public final class ProbeExamples {
   }
 
   /**
-   * Global class balancing (METHOD.md 5.2), per population: keeps the min(n_0, n_1) rows
+   * Global class balancing (docs/METHOD.md 5.2), per population: keeps the min(n_0, n_1) rows
    * of each class that come first in a seeded random order.
    */
   public static Dataset<Row> classBalance(Dataset<Row> tokenBalanced, long seed) {

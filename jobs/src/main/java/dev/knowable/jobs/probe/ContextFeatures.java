@@ -4,7 +4,7 @@ import java.io.Serializable;
 import org.apache.spark.ml.linalg.SparseVector;
 
 /**
- * One-hot features of the last k input tokens for the context baseline (METHOD.md 6b):
+ * One-hot features of the last k input tokens for the context baseline (docs/METHOD.md section 6):
  * slot j (0 = current token, 1 = previous) owns {@code buckets / maxK} feature indices,
  * and token id t lands on index {@code j * slotSize + floorMod(t + 1, slotSize)}: exact
  * one-hot while ids stay below slotSize - 1, shared by modulo beyond. Index 0 of a slot

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The probe stage: {@code probe_examples} -> {@code probe_metrics}, {@code probe_models}
- * and {@code cross_domain} (METHOD.md sections 6, 6b and 7).
+ * and {@code cross_domain} (docs/METHOD.md sections 6 and 7).
  *
  * <p>For every layer, band, label kind and train domain (each configured domain, and all
  * pooled): a linear probe (MLlib logistic regression, one distributed fit each), an MLP
