@@ -26,7 +26,13 @@ public final class KnowableConfig implements Serializable {
   /** Where a model runs: auto = Spark's task GPU if assigned, else CPU. */
   public enum DeviceChoice { AUTO, CPU, GPU }
 
-  public record SparkSettings(String master, String appName, Map<String, String> conf) implements Serializable {}
+  /** conf holds the real values (secrets included) for the session; toString redacts them. */
+  public record SparkSettings(String master, String appName, Map<String, String> conf) implements Serializable {
+    @Override
+    public String toString() {
+      return "SparkSettings[master=" + master + ", appName=" + appName + ", conf=" + Secrets.redact(conf) + "]";
+    }
+  }
 
   /** One input location. format: jsonl, text or parquet; domain only for text folders. */
   public record InputSpec(String path, String format, String domain) implements Serializable {}
@@ -57,6 +63,7 @@ public final class KnowableConfig implements Serializable {
   /** The full resolved tree, rendered into run manifests; not sent to executors. */
   private final transient Config raw;
   private final String rendered;
+  private final String fingerprint;
 
   private KnowableConfig(Config c) {
     this.raw = c;
@@ -80,7 +87,9 @@ public final class KnowableConfig implements Serializable {
     this.large = parseModel(c, "large");
     this.score = new Score(positive(c, "knowable.score.token-budget"), positive(c, "knowable.score.max-batch-size"),
         enumOf(DeviceChoice.class, c, "knowable.score.device"), nonNegative(c, "knowable.score.threads"));
-    this.rendered = c.getConfig("knowable").root().render(ConfigRenderOptions.concise().setFormatted(true));
+    this.rendered = Secrets.redact(c.getConfig("knowable")).root()
+        .render(ConfigRenderOptions.concise().setFormatted(true));
+    this.fingerprint = ConfigFingerprint.ofRendered(rendered);
   }
 
   static KnowableConfig from(Config resolved) {
@@ -195,6 +204,9 @@ public final class KnowableConfig implements Serializable {
   /** The resolved tree (driver only; null after deserialization on an executor). */
   public Config raw() { return raw; }
 
-  /** The resolved knowable { } tree as formatted JSON, for run manifests. */
+  /** The resolved knowable { } tree as formatted JSON with secrets redacted ({@link Secrets}), for run manifests. */
   public String rendered() { return rendered; }
+
+  /** {@link ConfigFingerprint} of this config: what a committed table must match to be reused. */
+  public String fingerprint() { return fingerprint; }
 }

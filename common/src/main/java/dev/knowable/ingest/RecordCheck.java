@@ -1,5 +1,6 @@
 package dev.knowable.ingest;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
@@ -38,18 +39,50 @@ public final class RecordCheck implements java.io.Serializable {
     this.rawChars = rawChars;
   }
 
-  /** One JSONL line given as raw bytes: {"doc_id": ..., "domain": ..., "text": ...}. */
+  /** One JSONL line that is not the first line of its file; see {@link #jsonLine(byte[], boolean)}. */
   public Result jsonLine(byte[] line) {
+    return jsonLine(line, false);
+  }
+
+  /**
+   * One JSONL line given as raw bytes: {"doc_id": ..., "domain": ..., "text": ...}.
+   *
+   * <p>The line must hold exactly one JSON object: anything but JSON white space after it
+   * (garbage, a second object) rejects the line as bad JSON rather than being dropped.
+   * A UTF-8 byte-order mark (EF BB BF) is tolerated, and stripped, only at the very start of
+   * a file ({@code firstLineOfFile}); anywhere else (e.g. files with BOMs concatenated into
+   * one) the line is rejected as bad JSON, naming the BOM. A U+FEFF inside a JSON string is
+   * ordinary text and is kept.
+   */
+  public Result jsonLine(byte[] line, boolean firstLineOfFile) {
+    boolean bom = line.length >= 3 && (line[0] & 0xff) == 0xEF && (line[1] & 0xff) == 0xBB
+        && (line[2] & 0xff) == 0xBF;
+    if (bom && firstLineOfFile) {
+      line = java.util.Arrays.copyOfRange(line, 3, line.length);
+      bom = false;
+    }
     String decoded = decodeStrict(line);
     if (decoded == null) {
       return reject(null, null, INVALID_UTF8, "the line is not valid UTF-8", lenient(line));
+    }
+    if (bom) {
+      return reject(null, null, BAD_JSON, "the line starts with a UTF-8 byte-order mark, which is only allowed at the "
+          + "start of a file (were files with BOMs concatenated?)", decoded);
     }
     if (decoded.isBlank()) {
       return reject(null, null, BAD_JSON, "blank line (JSONL needs one JSON object per line)", decoded);
     }
     JsonNode node;
-    try {
-      node = JSON.readTree(decoded);
+    try (JsonParser p = JSON.createParser(decoded)) {
+      node = JSON.readTree(p);
+      int end = node == null ? 0 : (int) p.currentLocation().getCharOffset();
+      int trailing = firstNonWhitespace(decoded, end);
+      if (node != null && trailing >= 0) {
+        String rest = decoded.substring(trailing);
+        return reject(null, null, BAD_JSON, "trailing content after the JSON value at character " + (trailing + 1)
+            + ": '" + (rest.length() > 40 ? rest.substring(0, 40) + "..." : rest)
+            + "' (JSONL needs exactly one JSON object per line)", decoded);
+      }
     } catch (Exception e) {
       return reject(null, null, BAD_JSON, "not valid JSON: " + firstLine(e.getMessage()), decoded);
     }
@@ -129,6 +162,17 @@ public final class RecordCheck implements java.io.Serializable {
     } catch (CharacterCodingException e) {
       return null;
     }
+  }
+
+  /** Index of the first character at or after {@code from} that is not JSON white space, or -1. */
+  private static int firstNonWhitespace(String s, int from) {
+    for (int i = Math.max(0, from); i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static String lenient(byte[] bytes) {

@@ -3,6 +3,7 @@ package dev.knowable.jobs;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.ConfigLoader;
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.config.Secrets;
 import dev.knowable.model.ModelException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -135,6 +136,11 @@ public final class Main {
     if (!config.spark().master().isBlank()) {
       builder = builder.master(config.spark().master());
     }
+    // Secrets (Secrets.isSecret) go to Spark as given; Spark hides them in its UI, event log and
+    // logConf with this regex, which knowable extends by "credential" unless the user sets one.
+    if (!config.spark().conf().containsKey("spark.redaction.regex")) {
+      builder = builder.config("spark.redaction.regex", Secrets.SPARK_REDACTION_REGEX);
+    }
     for (Map.Entry<String, String> e : config.spark().conf().entrySet()) {
       builder = builder.config(e.getKey(), e.getValue());
     }
@@ -163,8 +169,8 @@ public final class Main {
   public static void run(SparkSession spark, String command, KnowableConfig config) {
     List<Stage> stages = stagesOf(command);
     RunTables tables = new RunTables(spark, config);
-    LOG.info("knowable run {} -> {} ({} stage(s): {})", config.runId(), config.output(), stages.size(),
-        stages.stream().map(Stage::name).toList());
+    LOG.info("knowable run {} -> {} ({} stage(s): {}), config fingerprint {}", config.runId(), config.output(),
+        stages.size(), stages.stream().map(Stage::name).toList(), config.fingerprint());
     long all = System.nanoTime();
     for (Stage s : stages) {
       long start = System.nanoTime();

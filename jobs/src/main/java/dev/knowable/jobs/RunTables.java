@@ -2,6 +2,7 @@ package dev.knowable.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.knowable.config.ConfigFingerprint;
 import dev.knowable.config.KnowableConfig.IfExists;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.io.BuildInfo;
@@ -38,6 +39,10 @@ import org.slf4j.LoggerFactory;
  *   <li>A run folder without {@code _manifest.json} is left-over from a crash and is
  *       replaced on the next write.</li>
  * </ul>
+ * Other runs' folders under the same output root are never touched. The manifest records the
+ * config (secrets redacted) and its {@link ConfigFingerprint}; if-exists=skip reuses a
+ * committed table only when that fingerprint equals the current config's, so a run folder
+ * never silently mixes tables computed with different settings.
  * Driver-only: not meant to be serialized and sent to executors.
  */
 public final class RunTables {
@@ -74,7 +79,8 @@ public final class RunTables {
 
   /**
    * Decides whether a stage must (re)write {@code table}: false when it is committed and
-   * if-exists=skip; throws when committed and if-exists=fail.
+   * if-exists=skip; throws when committed and if-exists=fail, or if-exists=skip but the
+   * committed table was computed with a config of another fingerprint.
    */
   public boolean needsWrite(String table) {
     if (!isCommitted(table)) {
@@ -86,11 +92,41 @@ public final class RunTables {
           + tablePath(table) + " and knowable.if-exists=fail. Choose another run-id or set if-exists=overwrite.");
     }
     if (mode == IfExists.SKIP) {
+      checkSameConfig(table);
       LOG.info("Table {} of run {} is already committed at {}; skipping (if-exists=skip)", table,
           config.runId(), tablePath(table));
       return false;
     }
     return true;
+  }
+
+  /** Fails when the committed {@code table} was computed with a config whose fingerprint differs. */
+  @SuppressWarnings("unchecked")
+  private void checkSameConfig(String table) {
+    Map<String, Object> manifest = readManifest(table);
+    Object recordedConfig = manifest.get("config");
+    Object recorded = manifest.get("config_fingerprint");
+    if (recorded == null && recordedConfig instanceof Map) {
+      // Written before manifests held a fingerprint: recompute it from the recorded config.
+      recorded = ConfigFingerprint.of((Map<String, Object>) recordedConfig);
+    }
+    if (recorded == null) {
+      LOG.warn("Table {} of run {} has no recorded config to compare with; reusing it (if-exists=skip)", table,
+          config.runId());
+      return;
+    }
+    if (recorded.equals(config.fingerprint())) {
+      return;
+    }
+    List<String> diff = recordedConfig instanceof Map
+        ? ConfigFingerprint.differences((Map<String, Object>) recordedConfig,
+            ConfigFingerprint.parse(config.rendered()), 8)
+        : List.of();
+    throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is already committed at "
+        + tablePath(table) + " with config fingerprint " + recorded + ", but the current config's fingerprint is "
+        + config.fingerprint() + (diff.isEmpty() ? "" : " (committed -> current: " + String.join(", ", diff) + ")")
+        + "; knowable.if-exists=skip would reuse a table computed with other settings. Use a new run-id, or set "
+        + "if-exists=overwrite to recompute it (for the stages whose settings changed).");
   }
 
   /** Reads a committed table of this run; fails with the stage to run when it is missing. */
@@ -146,6 +182,7 @@ public final class RunTables {
       versions.put("spark", spark.version());
       manifest.put("versions", versions);
       manifest.putAll(extras);
+      manifest.put("config_fingerprint", config.fingerprint());
       manifest.put("config", JSON.readValue(config.rendered(), Map.class));
       writeJson(new Path(staging, MANIFEST), manifest);
       FileSystem fs = fs(dest);

@@ -100,4 +100,63 @@ class RunTablesTest extends SparkTestBase {
     assertThat(t.isCommitted("nums")).isTrue();
     assertThat(t.readManifest("nums")).containsEntry("rows", 0);
   }
+
+  @Test
+  void anotherRunIdInTheSameOutputIsAnotherFolderAndIsLeftAlone(@TempDir Path tmp) {
+    RunTables r1 = new RunTables(spark, config(tmp, "run-id=r1"));
+    r1.write("nums", numbers(10), List.of(), Map.of());
+    Object committed = r1.readManifest("nums").get("committed_at");
+    RunTables r2 = new RunTables(spark, config(tmp, "run-id=r2", "tokenize.max-tokens=512"));
+    assertThat(r2.needsWrite("nums")).as("r2 has nothing committed yet").isTrue();
+    r2.write("nums", numbers(20), List.of(), Map.of());
+    assertThat(r1.readManifest("nums")).containsEntry("committed_at", committed);
+    assertThat(r1.read("nums", "x").count()).isEqualTo(10);
+    assertThat(r2.read("nums", "x").count()).isEqualTo(20);
+    assertThat(r2.readManifest("nums").get("config_fingerprint"))
+        .isNotEqualTo(r1.readManifest("nums").get("config_fingerprint"));
+  }
+
+  @Test
+  void skipRefusesATableCommittedWithAnotherConfigAndKeepsIt(@TempDir Path tmp) {
+    KnowableConfig first = config(tmp, "tokenize.max-tokens=512");
+    RunTables t1 = new RunTables(spark, first);
+    t1.write("nums", numbers(10), List.of(), Map.of());
+    Map<String, Object> manifest = t1.readManifest("nums");
+    assertThat(manifest).containsEntry("config_fingerprint", first.fingerprint());
+    // The same results-relevant settings: skip reuses the table (run-id, output, if-exists,
+    // spark.* and batching are not part of the fingerprint).
+    assertThat(new RunTables(spark, config(tmp, "tokenize.max-tokens=512", "score.token-budget=64",
+        "spark.conf.\"spark.sql.shuffle.partitions\"=3")).needsWrite("nums")).isFalse();
+
+    KnowableConfig changed = config(tmp);
+    RunTables t2 = new RunTables(spark, changed);
+    assertThatThrownBy(() -> t2.needsWrite("nums")).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("Table 'nums' of run test is already committed")
+        .hasMessageContaining("config fingerprint " + first.fingerprint())
+        .hasMessageContaining("current config's fingerprint is " + changed.fingerprint())
+        .hasMessageContaining("knowable.tokenize.max-tokens: 512 -> 2048")
+        .hasMessageContaining("Use a new run-id, or set if-exists=overwrite");
+    // Nothing committed is lost.
+    assertThat(t1.readManifest("nums")).containsEntry("committed_at", manifest.get("committed_at"));
+    assertThat(t1.read("nums", "x").count()).isEqualTo(10);
+    // overwrite and fail behave as before.
+    assertThat(new RunTables(spark, config(tmp, "if-exists=overwrite")).needsWrite("nums")).isTrue();
+    assertThatThrownBy(() -> new RunTables(spark, config(tmp, "if-exists=fail")).needsWrite("nums"))
+        .hasMessageContaining("if-exists=fail");
+  }
+
+  @Test
+  void aManifestWithoutAFingerprintIsComparedByItsRecordedConfig(@TempDir Path tmp) throws Exception {
+    RunTables t = new RunTables(spark, config(tmp));
+    t.write("nums", numbers(5), List.of(), Map.of());
+    // A manifest written before fingerprints were recorded.
+    Path manifest = tmp.resolve("out/nums/run_id=test/" + RunTables.MANIFEST);
+    String json = Files.readString(manifest);
+    Files.writeString(manifest, json.replaceAll("\"config_fingerprint\" : \"[0-9a-f]+\",", ""));
+    Files.deleteIfExists(manifest.resolveSibling("." + RunTables.MANIFEST + ".crc")); // Hadoop's local checksum
+    assertThat(t.readManifest("nums")).doesNotContainKey("config_fingerprint");
+    assertThat(t.needsWrite("nums")).isFalse();
+    assertThatThrownBy(() -> new RunTables(spark, config(tmp, "ingest.max-chars=10")).needsWrite("nums"))
+        .hasMessageContaining("knowable.ingest.max-chars: 5000000 -> 10");
+  }
 }

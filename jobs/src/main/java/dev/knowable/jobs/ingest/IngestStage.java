@@ -42,7 +42,9 @@ import scala.Tuple2;
  * <ul>
  *   <li>Every input record ends up in exactly one of the two tables: documents + rejects =
  *       input records, and the manifest reports both counts.</li>
- *   <li>Rejected: bad JSON, a missing field, invalid UTF-8, empty text, text over max-chars,
+ *   <li>Rejected: bad JSON (including a JSONL line with trailing content after its object,
+ *       and a UTF-8 byte-order mark anywhere but at the start of a file, where it is
+ *       stripped), a missing field, invalid UTF-8, empty text, text over max-chars,
  *       and every copy of a doc_id seen more than once (which copy is right is unknowable).</li>
  *   <li>The split is a hash of doc_id ({@link SplitAssigner}).</li>
  * </ul>
@@ -169,7 +171,10 @@ public final class IngestStage implements Stage {
           Tuple2<LongWritable, Text> t = it.next();
           // Hadoop reuses the Text buffer: copy exactly its valid bytes.
           byte[] bytes = java.util.Arrays.copyOf(t._2().getBytes(), t._2().getLength());
-          return toRow(check.jsonLine(bytes), file, t._1().get());
+          // Offset 0 is the first line of a file: the only place a UTF-8 BOM is tolerated
+          // (Hadoop's LineRecordReader already drops one there; RecordCheck does too).
+          long offset = t._1().get();
+          return toRow(check.jsonLine(bytes, offset == 0), file, offset);
         }
       };
     }, false);

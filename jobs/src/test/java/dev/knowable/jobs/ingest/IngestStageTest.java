@@ -11,6 +11,9 @@ import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.model.TestModels;
 import dev.knowable.schema.TableSchema;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -94,5 +97,36 @@ class IngestStageTest extends SparkTestBase {
     KnowableConfig c = config(tmp, "ingest.inputs=[{path=\"" + p + "\", format=parquet}]");
     assertThatThrownBy(() -> new IngestStage().run(spark, c, new RunTables(spark, c)))
         .isInstanceOf(ConfigException.class).hasMessageContaining("has no column 'domain'");
+  }
+
+  @Test
+  void aBomOnTheFirstLineIsStrippedAndTrailingGarbageIsRejected(@TempDir Path tmp) throws Exception {
+    String first = "{\"doc_id\": \"bom:1\", \"domain\": \"d\", \"text\": \"first line after a BOM\"}\n";
+    String garbage = "{\"doc_id\": \"a\", \"domain\": \"d\", \"text\": \"x\"} junk\n";
+    String last = "{\"doc_id\": \"ok:3\", \"domain\": \"d\", \"text\": \"fine\"}\n";
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    bytes.write(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF});
+    bytes.write((first + garbage + last).getBytes(StandardCharsets.UTF_8));
+    Path in = Files.createDirectories(tmp.resolve("in"));
+    Files.write(in.resolve("bom.jsonl"), bytes.toByteArray());
+    KnowableConfig c = config(tmp, "ingest.inputs=[{path=\"" + in + "\", format=jsonl}]");
+    RunTables tables = new RunTables(spark, c);
+    new IngestStage().run(spark, c, tables);
+
+    Dataset<Row> docs = tables.read("documents", "ingest");
+    Dataset<Row> rejects = tables.read("rejects", "ingest");
+    assertThat(tables.readManifest("documents")).containsEntry("input_records", 3);
+    assertThat(docs.count() + rejects.count()).as("documents + rejects = input records").isEqualTo(3);
+    assertThat(docs.orderBy("doc_id").collectAsList()).extracting(r -> r.<String>getAs("doc_id"))
+        .as("the BOM line is accepted with its doc_id").containsExactly("bom:1", "ok:3");
+    assertThat(docs.filter("doc_id = 'bom:1'").first().<String>getAs("text")).isEqualTo("first line after a BOM");
+    Row bad = rejects.first();
+    assertThat(rejects.count()).isEqualTo(1);
+    assertThat(bad.<String>getAs("reason")).isEqualTo("bad_json");
+    assertThat(bad.<String>getAs("detail")).contains("trailing content").contains("'junk'");
+    assertThat(bad.<String>getAs("input_path")).endsWith("bom.jsonl");
+    assertThat(bad.<Long>getAs("input_offset")).as("byte offset of the second line, BOM included")
+        .isEqualTo(3L + first.getBytes(StandardCharsets.UTF_8).length);
+    assertThat(bad.<String>getAs("raw")).startsWith("{\"doc_id\": \"a\"").endsWith("junk");
   }
 }
