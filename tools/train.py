@@ -6,9 +6,10 @@
       --checkpoint /tmp/knowable-train/tiny-small.pt --log demo/models/tiny-small/train.log
 
 Data: every model-train document (all five domains, files and documents in sorted
-order) as UTF-8 bytes followed by <|endoftext|> (id 256), concatenated into one
-stream; each step samples `batch` random windows of `context`+1 tokens from it
-(seeded). Only the model-training hash bucket is read, never demo/corpora/probe.
+order; with --train-jsonl, the documents of those files in the order given) as UTF-8
+bytes followed by <|endoftext|> (id 256), concatenated into one stream; each step
+samples `batch` random windows of `context`+1 tokens from it (seeded). Only the
+model-training hash bucket is read, never demo/corpora/probe.
 Optimiser: AdamW (betas 0.9/0.95, weight decay 0.01 on matrices), linear warm-up then
 cosine decay to 10%, gradient clipping 1.0. One thread, deterministic given the seed.
 """
@@ -33,9 +34,12 @@ from knowable_lm import tokenizer as tok  # noqa: E402
 VOCAB_ROWS = 264
 
 
-def load_stream(corpus_dir: str) -> torch.Tensor:
+def load_stream(corpus_dir: str, files=None) -> torch.Tensor:
+    """The training stream: ``files`` (in the order given) if set, else every
+    corpus_dir/model-train/*.jsonl in sorted order."""
     ids = []
-    for path in sorted(glob.glob(os.path.join(corpus_dir, "model-train", "*.jsonl"))):
+    paths = files if files else sorted(glob.glob(os.path.join(corpus_dir, "model-train", "*.jsonl")))
+    for path in paths:
         with open(path, encoding="utf-8") as f:
             for line in f:
                 ids.extend(json.loads(line)["text"].encode("utf-8"))
@@ -48,10 +52,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", required=True)
     ap.add_argument("--corpora", default=os.path.join(here, "demo/corpora"))
+    ap.add_argument("--train-jsonl", action="append", default=None, metavar="FILE",
+                    help="train on these JSONL files (repeatable) instead of CORPORA/model-train "
+                         "(e.g. the synthetic text of tools/make_synthetic.py)")
     ap.add_argument("--layers", type=int, required=True)
     ap.add_argument("--hidden", type=int, required=True)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--context", type=int, default=512)
+    ap.add_argument("--rotary-pct", type=float, default=0.25,
+                    help="fraction of each head's dimensions with rotary position (default 0.25)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -73,10 +82,10 @@ def main(argv=None):
         logf.write(msg + "\n")
         logf.flush()
 
-    stream = load_stream(a.corpora)
+    stream = load_stream(a.corpora, a.train_jsonl)
     cfg = NeoXConfig(vocab_size=VOCAB_ROWS, hidden_size=a.hidden, num_hidden_layers=a.layers,
                      num_attention_heads=a.heads, intermediate_size=4 * a.hidden,
-                     max_position_embeddings=a.context, rotary_pct=0.25)
+                     max_position_embeddings=a.context, rotary_pct=a.rotary_pct)
     model = GPTNeoXForCausalLM(cfg)
     init_weights(model, torch.Generator().manual_seed(a.seed), std=0.02)
     model.train()
@@ -93,11 +102,15 @@ def main(argv=None):
         p = (step - a.warmup) / max(1, a.steps - a.warmup)
         return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
-    log("train %s: layers=%d hidden=%d heads=%d params=%d context=%d batch=%d steps=%d lr=%g seed=%d"
+    log("train %s: layers=%d hidden=%d heads=%d params=%d context=%d batch=%d steps=%d lr=%g seed=%d%s"
         % (a.name, a.layers, a.hidden, a.heads, model.num_parameters(), a.context, a.batch,
-           a.steps, a.lr, a.seed))
-    log("data: %d tokens (model-train bucket, 5 domains, docs separated by <|endoftext|>); torch %s"
-        % (stream.numel(), torch.__version__))
+           a.steps, a.lr, a.seed, "" if a.rotary_pct == 0.25 else " rotary_pct=%g" % a.rotary_pct))
+    if a.train_jsonl:
+        log("data: %d tokens (%s, docs separated by <|endoftext|>); torch %s"
+            % (stream.numel(), ", ".join(a.train_jsonl), torch.__version__))
+    else:
+        log("data: %d tokens (model-train bucket, 5 domains, docs separated by <|endoftext|>); torch %s"
+            % (stream.numel(), torch.__version__))
     t0 = time.time()
     seen = 0
     run_loss = 0.0
@@ -129,7 +142,8 @@ def main(argv=None):
                 "train": {"name": a.name, "steps": a.steps, "tokens_seen": seen,
                           "wall_seconds": round(el, 1), "train_stream_tokens": stream.numel(),
                           "params": model.num_parameters(), "seed": a.seed, "lr": a.lr,
-                          "batch": a.batch, "context": a.context}},
+                          "batch": a.batch, "context": a.context,
+                          **({"train_jsonl": a.train_jsonl, "warmup": a.warmup} if a.train_jsonl else {})}},
                a.checkpoint)
     log("done: %d tokens seen in %.1f s; checkpoint %s" % (seen, el, a.checkpoint))
 
