@@ -20,6 +20,12 @@ import java.util.TreeSet;
  * {@code config_fingerprint}; if-exists=skip refuses to reuse a table whose fingerprint
  * differs from the current config's.
  *
+ * <p>Per table, only the sections that determine it count ({@link #TABLE_SECTIONS}): a
+ * table's fingerprint covers its own stage's settings and those of every stage upstream of
+ * it, so changing a probe setting and rerunning the pipeline reuses the committed
+ * extraction tables and refuses only the probe tables. A table not listed depends on the
+ * whole tree.
+ *
  * <p>The tree is taken as JSON (a map from a manifest, or {@link KnowableConfig#rendered()}),
  * so a fingerprint can also be recomputed from the {@code config} recorded in a manifest.
  */
@@ -33,6 +39,23 @@ public final class ConfigFingerprint {
   public static final List<String> EXCLUDED = List.of("run-id", "output", "if-exists", "spark",
       "score.token-budget", "score.max-batch-size", "score.threads", "score.device", "iclt.token-budget");
 
+  private static final List<String> INGEST = List.of("ingest");
+  private static final List<String> TOKENS = List.of("ingest", "tokenize", "models.small.path");
+  private static final List<String> SMALL = List.of("ingest", "tokenize", "models.small");
+  private static final List<String> LARGE = List.of("ingest", "tokenize", "models.small.path", "models.large");
+  private static final List<String> LABELS = List.of("ingest", "tokenize", "models", "score", "label");
+  private static final List<String> PROBES = List.of("ingest", "tokenize", "models", "score", "label", "probe");
+  private static final List<String> ICLT_SCORES = List.of("ingest", "tokenize", "models", "score", "label", "iclt");
+  private static final List<String> ICLT_METRICS = List.of("ingest", "tokenize", "models", "score", "label", "iclt",
+      "probe.model-pair");
+
+  /** The sections (paths under knowable, prefixes) whose settings determine each table. */
+  public static final Map<String, List<String>> TABLE_SECTIONS = Map.ofEntries(
+      Map.entry("documents", INGEST), Map.entry("rejects", INGEST), Map.entry("tokens", TOKENS),
+      Map.entry("small_scores", SMALL), Map.entry("large_scores", LARGE), Map.entry("probe_examples", LABELS),
+      Map.entry("probe_metrics", PROBES), Map.entry("probe_models", PROBES), Map.entry("cross_domain", PROBES),
+      Map.entry("iclt_scores", ICLT_SCORES), Map.entry("iclt_metrics", ICLT_METRICS));
+
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
   private ConfigFingerprint() {}
@@ -44,8 +67,13 @@ public final class ConfigFingerprint {
 
   /** The fingerprint of a knowable tree given as a JSON map. */
   public static String of(Map<String, ?> knowableTree) {
+    return of(knowableTree, null);
+  }
+
+  /** The fingerprint of the sections of a tree that determine {@code table} (all for null or an unlisted table). */
+  public static String of(Map<String, ?> knowableTree, String table) {
     try {
-      return Hashing.sha256Hex(JSON.writeValueAsString(new TreeMap<>(flatten(knowableTree))));
+      return Hashing.sha256Hex(JSON.writeValueAsString(new TreeMap<>(flatten(knowableTree, table))));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("Cannot fingerprint the configuration: " + e.getMessage(), e);
     }
@@ -56,8 +84,13 @@ public final class ConfigFingerprint {
    * {@code knowable.key: a -> b} (at most {@code max}, then "..."); absent keys show as (absent).
    */
   public static List<String> differences(Map<String, ?> a, Map<String, ?> b, int max) {
-    Map<String, Object> fa = flatten(a);
-    Map<String, Object> fb = flatten(b);
+    return differences(a, b, max, null);
+  }
+
+  /** {@link #differences(Map, Map, int)} over the sections that determine {@code table}. */
+  public static List<String> differences(Map<String, ?> a, Map<String, ?> b, int max, String table) {
+    Map<String, Object> fa = flatten(a, table);
+    Map<String, Object> fb = flatten(b, table);
     TreeSet<String> keys = new TreeSet<>(fa.keySet());
     keys.addAll(fb.keySet());
     List<String> out = new ArrayList<>();
@@ -86,10 +119,14 @@ public final class ConfigFingerprint {
     return flat.containsKey(key) ? String.valueOf(flat.get(key)) : "(absent)";
   }
 
-  /** Leaf paths (objects flattened, lists kept whole) minus the excluded ones. */
-  private static Map<String, Object> flatten(Map<String, ?> tree) {
+  /** Leaf paths (objects flattened, lists kept whole) minus the excluded ones, within the table's sections. */
+  private static Map<String, Object> flatten(Map<String, ?> tree, String table) {
     Map<String, Object> out = new TreeMap<>();
     flatten("", tree, out);
+    List<String> sections = table == null ? null : TABLE_SECTIONS.get(table);
+    if (sections != null) {
+      out.keySet().removeIf(k -> sections.stream().noneMatch(s -> k.equals(s) || k.startsWith(s + ".")));
+    }
     return out;
   }
 

@@ -209,4 +209,9 @@ public final class KnowableConfig implements Serializable {
 
   /** {@link ConfigFingerprint} of this config: what a committed table must match to be reused. */
   public String fingerprint() { return fingerprint; }
+
+  /** The fingerprint of the settings that determine one table ({@link ConfigFingerprint#TABLE_SECTIONS}). */
+  public String fingerprint(String table) {
+    return ConfigFingerprint.of(ConfigFingerprint.parse(rendered), table);
+  }
 }

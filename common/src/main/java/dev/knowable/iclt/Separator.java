@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param name how results name this separator, e.g. "dot-eos" or "none"
  * @param ids the separator's token ids (copied)
  */
-public record Separator(String name, int[] ids) {
+public record Separator(String name, int[] ids) implements java.io.Serializable {
   public Separator {
     Objects.requireNonNull(name, "name");
     ids = ids.clone();

@@ -67,8 +67,14 @@ public record ModelContract(String name, Path dir, int numLayers, int hiddenSize
       throw new ModelException(dir.resolve(MANIFEST) + ": vocab_limit " + c.vocabLimit() + " exceeds vocab_size "
           + c.vocabSize());
     }
-    String declared = m.has("tokenizer_sha256") ? m.get("tokenizer_sha256").asText() : "";
-    if (!declared.isEmpty() && !declared.equals(c.tokenizerSha256())) {
+    // Required: without it a tokenizer.json swapped after export would go unnoticed.
+    String declared = m.hasNonNull("tokenizer_sha256") ? m.get("tokenizer_sha256").asText().trim() : "";
+    if (declared.isEmpty()) {
+      throw new ModelException(dir.resolve(MANIFEST) + " lacks 'tokenizer_sha256' (the SHA-256 of the tokenizer.json "
+          + "the model was exported with; tools/export_hf.py writes it). The tokenizer of a model cannot be checked "
+          + "without it, so the model is refused.");
+    }
+    if (!declared.equals(c.tokenizerSha256())) {
       throw new ModelException("tokenizer.json in " + dir + " is not the one the model was exported with (sha256 "
           + c.tokenizerSha256() + ", knowable.json says " + declared + ")");
     }

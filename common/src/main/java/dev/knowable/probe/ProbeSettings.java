@@ -38,8 +38,17 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
    */
   public static final int MAX_CONTEXT_K = 4;
 
-  /** MLlib logistic regression settings. */
-  public record Linear(int maxIter, double regParam) implements Serializable {}
+  /**
+   * MLlib logistic regression settings.
+   *
+   * @param concurrentFits how many fits the driver runs at once (each is a chain of small
+   *     Spark jobs whose latency, not compute, dominates on small data)
+   */
+  public record Linear(int maxIter, double regParam, int concurrentFits) implements Serializable {
+    public Linear(int maxIter, double regParam) {
+      this(maxIter, regParam, 1);
+    }
+  }
 
   public ProbeSettings {
     labelKinds = List.copyOf(labelKinds);
@@ -79,7 +88,8 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
       seeds.add(Math.toIntExact(base + i));
     }
     Linear linear = new Linear(r.atLeast(PREFIX + "linear.max-iter", 1),
-        r.inRange(PREFIX + "linear.reg-param", 0, Double.POSITIVE_INFINITY));
+        r.inRange(PREFIX + "linear.reg-param", 0, Double.POSITIVE_INFINITY),
+        r.atLeast(PREFIX + "linear.concurrent-fits", 1));
     MlpSettings mlp = r.bool(PREFIX + "mlp.enabled")
         ? new MlpSettings(r.atLeast(PREFIX + "mlp.hidden", 1), r.inRange(PREFIX + "mlp.dropout", 0, 1),
             r.inRange(PREFIX + "mlp.learning-rate", Double.MIN_VALUE, Double.POSITIVE_INFINITY),

@@ -15,7 +15,7 @@ class ConfigLoaderTest {
   void defaultsComeFromReferenceConf() {
     KnowableConfig c = ConfigLoader.load(null, List.of("run-id=r1"));
     assertThat(c.runId()).isEqualTo("r1");
-    assertThat(c.tokenize().maxTokens()).as("METHOD.md: documents truncated to 2048 tokens").isEqualTo(2048);
+    assertThat(c.tokenize().maxTokens()).as("docs/METHOD.md: documents truncated to 2048 tokens").isEqualTo(2048);
     assertThat(c.small().layers()).containsExactly(-1);
     assertThat(c.large().topK()).isEqualTo(10);
     assertThat(c.ingest().split().train()).isEqualTo(0.6);

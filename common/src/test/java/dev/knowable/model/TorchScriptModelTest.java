@@ -39,9 +39,9 @@ class TorchScriptModelTest {
     checkAgainstReference(dir);
   }
 
-  /** The trained tiny family in demo/ (what the embedded default runs) against its Python reference. */
+  /** The trained models in demo/ (the embedded default's pair, the synthetic check's model) against their Python reference. */
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-small", "tiny-large"})
+  @ValueSource(strings = {"tiny-small", "tiny-large", "synthetic-qa"})
   void demoFamilyMatchesItsPythonReference(String name) {
     checkAgainstReference(TestModels.demo(name));
   }
@@ -144,6 +144,25 @@ class TorchScriptModelTest {
     Files.writeString(tmp.resolve("knowable.json"), "{}");
     assertThatThrownBy(() -> ModelContract.read(tmp))
         .isInstanceOf(ModelException.class).hasMessageContaining("lacks model.pt, tokenizer.json");
+  }
+
+  @Test
+  void aModelWithoutOrWithAnotherTokenizerFingerprintIsRefused(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path src = TestModels.fixture("random-small");
+    for (String f : List.of("model.pt", "tokenizer.json", "config.json")) {
+      Files.copy(src.resolve(f), tmp.resolve(f));
+    }
+    String manifest = Files.readString(src.resolve("knowable.json"));
+    Files.writeString(tmp.resolve("knowable.json"),
+        manifest.replaceAll("\"tokenizer_sha256\"\\s*:\\s*\"[0-9a-f]+\",?", ""));
+    assertThatThrownBy(() -> ModelContract.read(tmp)).isInstanceOf(ModelException.class)
+        .hasMessageContaining("lacks 'tokenizer_sha256'");
+    Files.writeString(tmp.resolve("knowable.json"), manifest);
+    assertThat(ModelContract.read(tmp).tokenizerSha256()).as("the original files pass").isNotEmpty();
+    Files.writeString(tmp.resolve("tokenizer.json"), Files.readString(src.resolve("tokenizer.json")) + " ");
+    assertThatThrownBy(() -> ModelContract.read(tmp)).isInstanceOf(ModelException.class)
+        .hasMessageContaining("is not the one the model was exported with");
   }
 
   @Test

@@ -40,9 +40,10 @@ import org.slf4j.LoggerFactory;
  *       replaced on the next write.</li>
  * </ul>
  * Other runs' folders under the same output root are never touched. The manifest records the
- * config (secrets redacted) and its {@link ConfigFingerprint}; if-exists=skip reuses a
- * committed table only when that fingerprint equals the current config's, so a run folder
- * never silently mixes tables computed with different settings.
+ * config (secrets redacted) and the {@link ConfigFingerprint} of the settings that determine
+ * the table; if-exists=skip reuses a committed table only when that fingerprint equals the
+ * current config's, so a run folder never silently mixes tables computed with different
+ * settings (and a changed probe setting does not invalidate the extraction tables).
  * Driver-only: not meant to be serialized and sent to executors.
  */
 public final class RunTables {
@@ -108,23 +109,24 @@ public final class RunTables {
     Object recorded = manifest.get("config_fingerprint");
     if (recorded == null && recordedConfig instanceof Map) {
       // Written before manifests held a fingerprint: recompute it from the recorded config.
-      recorded = ConfigFingerprint.of((Map<String, Object>) recordedConfig);
+      recorded = ConfigFingerprint.of((Map<String, Object>) recordedConfig, table);
     }
     if (recorded == null) {
       LOG.warn("Table {} of run {} has no recorded config to compare with; reusing it (if-exists=skip)", table,
           config.runId());
       return;
     }
-    if (recorded.equals(config.fingerprint())) {
+    String current = config.fingerprint(table);
+    if (recorded.equals(current)) {
       return;
     }
     List<String> diff = recordedConfig instanceof Map
         ? ConfigFingerprint.differences((Map<String, Object>) recordedConfig,
-            ConfigFingerprint.parse(config.rendered()), 8)
+            ConfigFingerprint.parse(config.rendered()), 8, table)
         : List.of();
     throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is already committed at "
         + tablePath(table) + " with config fingerprint " + recorded + ", but the current config's fingerprint is "
-        + config.fingerprint() + (diff.isEmpty() ? "" : " (committed -> current: " + String.join(", ", diff) + ")")
+        + current + (diff.isEmpty() ? "" : " (committed -> current: " + String.join(", ", diff) + ")")
         + "; knowable.if-exists=skip would reuse a table computed with other settings. Use a new run-id, or set "
         + "if-exists=overwrite to recompute it (for the stages whose settings changed).");
   }
@@ -182,7 +184,7 @@ public final class RunTables {
       versions.put("spark", spark.version());
       manifest.put("versions", versions);
       manifest.putAll(extras);
-      manifest.put("config_fingerprint", config.fingerprint());
+      manifest.put("config_fingerprint", config.fingerprint(table));
       manifest.put("config", JSON.readValue(config.rendered(), Map.class));
       writeJson(new Path(staging, MANIFEST), manifest);
       FileSystem fs = fs(dest);

@@ -108,9 +108,13 @@ class TinyFamilyPipelineTest extends SparkTestBase {
     assertThat(spark.sql("SELECT count(*) FROM iclt_scores i LEFT ANTI JOIN probe_examples e "
         + "USING (doc_id, position, band, label_kind)").first().getLong(0)).as("only labelled positions").isZero();
     // MI lies in [0, H(Y)] and H(Y) <= ln k; min-entropy and hint-repeat are an entropy and a probability.
+    // The prompt is tokens[0..i], capped so that prompt + hint + "." + eos + prompt fits 512 tokens:
+    // floor((512 - 2 - 1) / 2) = 254.
     assertThat(spark.sql("SELECT count(*) FROM iclt_scores WHERE NOT (mi >= 0 AND mi <= ln(n_candidates) + 1e-9 "
         + "AND mi_ratio >= 0 AND mi_ratio <= 1 + 1e-9 AND min_entropy >= 0 AND hint_repeat >= 0 "
-        + "AND hint_repeat <= 1 + 1e-9 AND prompt_length = position + 1)").first().getLong(0)).isZero();
+        + "AND hint_repeat <= 1 + 1e-9 AND prompt_length = least(position + 1, 254))").first().getLong(0)).isZero();
+    assertThat(spark.sql("SELECT count(*) FROM iclt_scores WHERE position + 1 > 254").first().getLong(0))
+        .as("the slice has prompts longer than the cap").isPositive();
 
     // The pooled test AUC of MI under each separator, recomputed from iclt_scores.
     for (String sep : List.of("dot-eos", "none")) {

@@ -5,17 +5,16 @@ import dev.knowable.iclt.IcltResult;
 import dev.knowable.iclt.IcltScorer;
 import dev.knowable.iclt.IcltScores;
 import dev.knowable.iclt.Separator;
+import dev.knowable.jobs.ChunkedRows;
 import dev.knowable.jobs.TaskResources;
 import dev.knowable.model.LanguageModel;
 import dev.knowable.model.ModelRegistry;
 import java.nio.file.Paths;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -67,33 +66,25 @@ final class IcltPartition implements MapPartitionsFunction<Row, Row> {
     int partition = TaskContext.get() == null ? -1 : TaskContext.get().partitionId();
     long start = System.nanoTime();
 
-    return new Iterator<>() {
-      private final ArrayDeque<Row> pending = new ArrayDeque<>();
+    return new ChunkedRows() {
       private long positions;
       private long docs;
-      private boolean logged;
 
       @Override
-      public boolean hasNext() {
-        while (pending.isEmpty() && input.hasNext()) {
-          scoreDocument(input.next());
+      protected boolean nextChunk() {
+        if (!input.hasNext()) {
+          return false;
         }
-        if (pending.isEmpty() && !logged) {
-          logged = true;
-          double s = (System.nanoTime() - start) / 1e9;
-          LOG.info("iclt partition {}: {} documents, {} positions x {} separators in {} s ({} s per position)",
-              partition, docs, positions, separators.size(), String.format("%.1f", s),
-              String.format("%.3f", s / Math.max(positions, 1)));
-        }
-        return !pending.isEmpty();
+        scoreDocument(input.next());
+        return true;
       }
 
       @Override
-      public Row next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return pending.poll();
+      protected void finish() {
+        double s = (System.nanoTime() - start) / 1e9;
+        LOG.info("iclt partition {}: {} documents, {} positions x {} separators in {} s ({} s per position)",
+            partition, docs, positions, separators.size(), String.format("%.1f", s),
+            String.format("%.3f", s / Math.max(positions, 1)));
       }
 
       private void scoreDocument(Row r) {
@@ -115,7 +106,7 @@ final class IcltPartition implements MapPartitionsFunction<Row, Row> {
           IcltResult res = results.get(i);
           for (Separator sep : separators) {
             IcltScores sc = res.scores(sep.name());
-            pending.add(RowFactory.create(docId, at.get(i), sep.name(), res.promptLength(), res.promptEntropy(),
+            add(RowFactory.create(docId, at.get(i), sep.name(), res.promptLength(), res.promptEntropy(),
                 res.candidates().length, sc.mi(), sc.miRatio(), sc.minEntropy(), sc.hintRepeat()));
           }
         }

@@ -46,6 +46,21 @@ public final class LabelStage implements Stage {
     return List.of(ProbeExamples.TABLE);
   }
 
+  /**
+   * H_S and H_L are compared directly, so both must be entropies over the same ids: the
+   * effective vocab_limit the two score stages recorded must be equal.
+   */
+  static void requireSameVocabLimit(RunTables tables) {
+    Object small = tables.readManifest("small_scores").get("vocab_limit");
+    Object large = tables.readManifest("large_scores").get("vocab_limit");
+    if (small == null || large == null || !String.valueOf(small).equals(String.valueOf(large))) {
+      throw new IllegalStateException("small_scores of run " + tables.runId() + " has entropies over vocab_limit "
+          + small + " ids but large_scores over " + large + ": H_S and H_L must be entropies over the same ids. "
+          + "Set knowable.models.small.vocab-limit and knowable.models.large.vocab-limit to one value and rerun "
+          + "score-small / score-large with if-exists=overwrite.");
+    }
+  }
+
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     LabelSettings settings = LabelSettings.from(config.raw());
@@ -57,6 +72,9 @@ public final class LabelStage implements Stage {
     LOG.info("Label stage, run {}: labels from {}, bands {}, kinds {}, balancing key {}", tables.runId(),
         settings.source(), bands, settings.kinds(), settings.balanceKey());
 
+    if (settings.source() == LabelSettings.Source.PAIR) {
+      requireSameVocabLimit(tables);
+    }
     Dataset<Row> labelled = (settings.source() == LabelSettings.Source.SYNTHETIC_QA
         ? ProbeExamples.constructionLabels(small, tables.read("tokens", "tokenize"), bands)
         : ProbeExamples.label(ProbeExamples.joinScores(small, tables.read("large_scores", "score-large"), bands),

@@ -122,6 +122,8 @@ public final class ProbeStage implements Stage {
       if (settings.bet()) {
         scored.add(betScores(evalRows, trainDomains, firstSeed));
       }
+      // Logistic fits (linear and context probes) are queued, then run a few at a time.
+      List<LogisticFit> fits = new ArrayList<>();
       for (String band : pops.bands()) {
         for (String kind : pops.kinds()) {
           for (String domain : trainDomains) {
@@ -136,17 +138,18 @@ public final class ProbeStage implements Stage {
             if (settings.linearProbe()) {
               for (String hidden : layers) {
                 int layer = ProbeExamples.layerOf(hidden);
-                fitLogistic(ProbeTables.LINEAR, layer, LinearProbe.hiddenVector(hidden), train, eval, band, kind,
-                    domain, firstSeed, n, settings, scored, modelRows);
+                fits.add(new LogisticFit(ProbeTables.LINEAR, layer, LinearProbe.hiddenVector(hidden), train, eval,
+                    band, kind, domain, firstSeed, n));
               }
             }
             for (int k : settings.contextKs()) {
-              fitLogistic(ProbeTables.CONTEXT_PREFIX + k, null, contextVector(k, settings), train, eval, band, kind,
-                  domain, firstSeed, n, settings, scored, modelRows);
+              fits.add(new LogisticFit(ProbeTables.CONTEXT_PREFIX + k, null, contextVector(k, settings), train, eval,
+                  band, kind, domain, firstSeed, n));
             }
           }
         }
       }
+      runLogisticFits(fits, settings, scored, modelRows);
       if (settings.mlp() != null && !layers.isEmpty()) {
         mlpFits = trainMlps(spark, examples, layers, trainDomains, settings).persist(StorageLevel.MEMORY_AND_DISK());
         scored.add(mlpScores(mlpFits));
@@ -259,29 +262,72 @@ public final class ProbeStage implements Stage {
             col("e.eval_scores").as("score"), col("e.eval_labels").as("label"));
   }
 
-  /** Fits one logistic-regression probe on the given features and queues its scores and model row. */
-  private static void fitLogistic(String probeKind, Integer layer, Column features, Dataset<Row> train,
-      Dataset<Row> eval, String band, String kind, String domain, int seed, long[] trainCounts,
-      ProbeSettings settings, List<Dataset<Row>> scored, List<Row> modelRows) {
+  /** One queued logistic-regression probe: its features, data and identity. */
+  private record LogisticFit(String probeKind, Integer layer, Column features, Dataset<Row> train, Dataset<Row> eval,
+      String band, String kind, String domain, int seed, long[] trainCounts) {}
+
+  /** What a fit returns: its scored evaluation rows and its probe_models row. */
+  private record LogisticResult(Dataset<Row> scored, Row model) {}
+
+  /**
+   * Runs the queued fits, {@code linear.concurrent-fits} at a time (Spark accepts jobs from
+   * several driver threads), and appends their results in queue order, so the output does
+   * not depend on which fit finished first.
+   */
+  private static void runLogisticFits(List<LogisticFit> fits, ProbeSettings settings, List<Dataset<Row>> scored,
+      List<Row> modelRows) {
+    if (fits.isEmpty()) {
+      return;
+    }
+    int threads = Math.min(settings.linear().concurrentFits(), fits.size());
+    long start = System.nanoTime();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      List<java.util.concurrent.Future<LogisticResult>> futures = new ArrayList<>();
+      for (LogisticFit f : fits) {
+        futures.add(pool.submit(() -> fitLogistic(f, settings)));
+      }
+      for (java.util.concurrent.Future<LogisticResult> fu : futures) {
+        LogisticResult r = fu.get();
+        scored.add(r.scored());
+        modelRows.add(r.model());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while fitting logistic probes", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause.getMessage(), cause);
+    } finally {
+      pool.shutdownNow();
+    }
+    LOG.info("{} logistic probes fitted in {} s ({} at a time)", fits.size(),
+        String.format("%.1f", (System.nanoTime() - start) / 1e9), threads);
+  }
+
+  /** Fits one logistic-regression probe on the given features: its scored evaluation rows and model row. */
+  private static LogisticResult fitLogistic(LogisticFit f, ProbeSettings settings) {
     long start = System.nanoTime();
     LogisticRegressionModel model = LinearProbe.fit(
-        train.select(features.as(LinearProbe.FEATURES), col("label")), settings.linear());
-    LOG.info("{} probe layer={} band={} kind={} train_domain={}: {} iterations, {} s", probeKind, layer, band, kind,
-        domain, model.summary().totalIterations(), String.format("%.1f", (System.nanoTime() - start) / 1e9));
-    scored.add(LinearProbe.score(model, eval.select(features.as(LinearProbe.FEATURES), col("domain"),
-            col("split"), col("label")))
-        .select(lit(probeKind).as("probe_kind"), lit(layer).cast(DataTypes.IntegerType).as("layer"),
-            lit(band).as("band"), lit(kind).as("label_kind"), lit(domain).as("train_domain"), lit(seed).as("seed"),
-            col("domain").as("eval_domain"), col("split").as("eval_split"), col(LinearProbe.SCORE).as("score"),
-            col("label")));
+        f.train().select(f.features().as(LinearProbe.FEATURES), col("label")), settings.linear());
+    LOG.info("{} probe layer={} band={} kind={} train_domain={}: {} iterations, {} s", f.probeKind(), f.layer(),
+        f.band(), f.kind(), f.domain(), model.summary().totalIterations(),
+        String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    Dataset<Row> scored = LinearProbe.score(model, f.eval().select(f.features().as(LinearProbe.FEATURES),
+            col("domain"), col("split"), col("label")))
+        .select(lit(f.probeKind()).as("probe_kind"), lit(f.layer()).cast(DataTypes.IntegerType).as("layer"),
+            lit(f.band()).as("band"), lit(f.kind()).as("label_kind"), lit(f.domain()).as("train_domain"),
+            lit(f.seed()).as("seed"), col("domain").as("eval_domain"), col("split").as("eval_split"),
+            col(LinearProbe.SCORE).as("score"), col("label"));
     double[] coefficients = model.coefficients().toArray();
     float[] w = new float[coefficients.length];
     for (int i = 0; i < w.length; i++) {
       w[i] = (float) coefficients[i];
     }
-    modelRows.add(RowFactory.create(settings.modelPair(), layer, band, kind, domain, seed, w.length, 0, w,
-        new float[] {(float) model.intercept()}, null, null, trainCounts[0] + trainCounts[1], null,
-        model.summary().totalIterations(), null, null, probeKind));
+    Row row = RowFactory.create(settings.modelPair(), f.layer(), f.band(), f.kind(), f.domain(), f.seed(), w.length,
+        0, w, new float[] {(float) model.intercept()}, null, null, f.trainCounts()[0] + f.trainCounts()[1], null,
+        model.summary().totalIterations(), null, null, f.probeKind());
+    return new LogisticResult(scored, row);
   }
 
   private static Column contextVector(int k, ProbeSettings settings) {

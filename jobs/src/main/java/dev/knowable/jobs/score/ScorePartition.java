@@ -1,6 +1,7 @@
 package dev.knowable.jobs.score;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.ChunkedRows;
 import dev.knowable.jobs.TaskResources;
 import dev.knowable.model.LanguageModel;
 import dev.knowable.model.ModelRegistry;
@@ -8,11 +9,9 @@ import dev.knowable.model.ScoreRequest;
 import dev.knowable.model.SequenceScores;
 import dev.knowable.model.TokenBatcher;
 import java.nio.file.Paths;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -75,41 +74,32 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     int partition = TaskContext.get() == null ? -1 : TaskContext.get().partitionId();
     long start = System.nanoTime();
 
-    return new Iterator<>() {
-      private final ArrayDeque<Row> pending = new ArrayDeque<>();
+    return new ChunkedRows() {
       private int nextBatch;
       private long done;
 
       @Override
-      public boolean hasNext() {
-        while (pending.isEmpty() && nextBatch < batches.size()) {
-          scoreBatch(batches.get(nextBatch++));
+      protected boolean nextChunk() {
+        if (nextBatch == batches.size()) {
+          return false;
         }
-        return !pending.isEmpty();
+        List<Integer> batch = batches.get(nextBatch++);
+        List<int[]> seqs = new ArrayList<>(batch.size());
+        batch.forEach(i -> seqs.add(docs.get(i).ids()));
+        List<SequenceScores> scores = model.score(seqs, request);
+        for (int b = 0; b < batch.size(); b++) {
+          emit(docs.get(batch.get(b)), scores.get(b));
+        }
+        done += seqs.stream().mapToLong(s -> s.length).sum();
+        return true;
       }
 
       @Override
-      public Row next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return pending.poll();
-      }
-
-      private void scoreBatch(List<Integer> batch) {
-        List<int[]> seqs = new ArrayList<>(batch.size());
-        batch.forEach(i -> seqs.add(docs.get(i).ids()));
-        List<SequenceScores> out = model.score(seqs, request);
-        for (int b = 0; b < batch.size(); b++) {
-          emit(docs.get(batch.get(b)), out.get(b));
-        }
-        done += seqs.stream().mapToLong(s -> s.length).sum();
-        if (nextBatch == batches.size()) {
-          double s = (System.nanoTime() - start) / 1e9;
-          LOG.info("{} partition {}: {} documents, {} tokens in {} batches, {} s, {} tokens/s", role, partition,
-              docs.size(), totalTokens, batches.size(), String.format("%.2f", s),
-              String.format("%.0f", done / Math.max(s, 1e-9)));
-        }
+      protected void finish() {
+        double s = (System.nanoTime() - start) / 1e9;
+        LOG.info("{} partition {}: {} documents, {} tokens in {} batches, {} s, {} tokens/s", role, partition,
+            docs.size(), totalTokens, batches.size(), String.format("%.2f", s),
+            String.format("%.0f", done / Math.max(s, 1e-9)));
       }
 
       private void emit(Doc d, SequenceScores s) {
@@ -131,9 +121,9 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
             for (int l = 0; l < s.hidden().length; l++) {
               v[10 + l] = s.hiddenAt(l, p, hiddenSize);
             }
-            pending.add(RowFactory.create(v));
+            add(RowFactory.create(v));
           } else {
-            pending.add(RowFactory.create(d.docId(), d.split(), p, ids[p], next, s.entropy()[p], s.topkIdsAt(p),
+            add(RowFactory.create(d.docId(), d.split(), p, ids[p], next, s.entropy()[p], s.topkIdsAt(p),
                 s.topkLogprobsAt(p), d.domain()));
           }
         }

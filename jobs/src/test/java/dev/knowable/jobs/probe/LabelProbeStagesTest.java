@@ -67,6 +67,9 @@ class LabelProbeStagesTest extends SparkTestBase {
     return out;
   }
 
+  /** What the score stages record: both entropies over the same ids. */
+  private static final Map<String, Object> VOCAB = Map.of("vocab_limit", 50254);
+
   @Test
   void labelThenProbeWritesEveryCombination(@TempDir Path tmp) {
     KnowableConfig config = config(tmp, "label.bands=[\"2.0:inf\"]", "label.kinds=[gap]",
@@ -74,8 +77,8 @@ class LabelProbeStagesTest extends SparkTestBase {
         "probe.linear.max-iter=30", "probe.context.buckets=256", "probe.context.ks=[1, 2]", "probe.bootstrap-resamples=20");
     RunTables tables = new RunTables(spark, config);
     List<Position> positions = synthetic(17);
-    tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), Map.of());
-    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), Map.of());
+    tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), VOCAB);
+    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), VOCAB);
 
     new LabelStage().run(spark, config, tables);
     Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label");
@@ -129,12 +132,26 @@ class LabelProbeStagesTest extends SparkTestBase {
   }
 
   @Test
+  void refusesScoresOverDifferentVocabularies(@TempDir Path tmp) {
+    KnowableConfig config = config(tmp, "label.bands=[\"2.0:inf\"]");
+    RunTables tables = new RunTables(spark, config);
+    List<Position> positions = synthetic(5).subList(0, 200);
+    tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), VOCAB);
+    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"),
+        Map.of("vocab_limit", 50277));
+    assertThatThrownBy(() -> new LabelStage().run(spark, config, tables))
+        .hasMessageContaining("vocab_limit 50254 ids but large_scores over 50277");
+    assertThat(tables.isCommitted(ProbeExamples.TABLE)).isFalse();
+    assertThat(tables.isCommitted("small_scores")).as("committed inputs are kept").isTrue();
+  }
+
+  @Test
   void refusesToPublishAnEmptyTable(@TempDir Path tmp) {
     KnowableConfig config = config(tmp, "label.bands=[\"4.5:inf\"]");
     RunTables tables = new RunTables(spark, config);
     List<Position> positions = synthetic(3).subList(0, 400);
-    tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), Map.of());
-    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), Map.of());
+    tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), VOCAB);
+    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), VOCAB);
     assertThatThrownBy(() -> new LabelStage().run(spark, config, tables))
         .hasMessageContaining("No probe examples survive").hasMessageContaining("[4.5,inf)");
     assertThat(tables.isCommitted(ProbeExamples.TABLE)).isFalse();
