@@ -10,7 +10,9 @@ pytorch_model.bin / pytorch_model-*.bin (read with torch.load). The weights are 
 into tools/knowable_lm/gpt_neox.py with load_state_dict(strict=True) (after dropping the
 attention.bias / masked_bias / rotary_emb.inv_freq buffers some checkpoints contain).
 tokenizer.json is copied unchanged; vocab_limit defaults to the tokenizer's vocabulary
-size (largest id in vocab / added_tokens + 1; Pythia: 50277 ids in a 50304-row matrix).
+size (largest id in vocab / added_tokens + 1), except for the GPT-NeoX-20B tokenizer of
+Pythia (50277 ids in a 50304-row matrix), where it defaults to 50254, the vocabulary the
+paper computed entropies over (the ids above it are added whitespace and special tokens).
 reference.json needs token ids for the reference texts: they come from the `tokenizers`
 package when it imports; without it, only a byte-level tokenizer with no merges (like the
 tiny family's) can be encoded, and otherwise reference.json is skipped with a warning.
@@ -79,6 +81,18 @@ def make_encoder(tok_path: str, doc: dict):
     return None
 
 
+# The GPT-NeoX-20B tokenizer (Pythia): 50277 ids; the paper's entropies use the first 50254.
+NEOX_TOKENIZER_IDS = 50277
+NEOX_PAPER_VOCAB_LIMIT = 50254
+
+
+def default_vocab_limit(tokenizer_ids, matrix_rows):
+    """The vocab_limit when --vocab-limit is not given."""
+    if tokenizer_ids == NEOX_TOKENIZER_IDS and matrix_rows >= NEOX_TOKENIZER_IDS:
+        return NEOX_PAPER_VOCAB_LIMIT
+    return min(tokenizer_ids, matrix_rows)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", required=True, help="Hugging Face model directory")
@@ -95,7 +109,7 @@ def main(argv=None):
     tok_path = os.path.join(a.checkpoint, "tokenizer.json")
     with open(tok_path, encoding="utf-8") as f:
         tok_doc = json.load(f)
-    vocab_limit = a.vocab_limit or min(tokenizer_vocab_size(tok_doc), cfg.vocab_size)
+    vocab_limit = a.vocab_limit or default_vocab_limit(tokenizer_vocab_size(tok_doc), cfg.vocab_size)
     model = GPTNeoXForCausalLM(cfg)
     load_hf_state_dict(model, load_weights(a.checkpoint))
     model.eval()

@@ -105,6 +105,13 @@ public final class MlpProbeTrainer {
             best = snapshot(hidden, output, d, h);
           }
         }
+        if (best == null) {
+          // Every validation loss was NaN or infinite: no checkpoint is better than another.
+          throw new IllegalStateException("MLP probe: the validation loss was not finite in any of " + epoch
+              + " epochs (" + trainX.length + " train / " + valX.length + " val rows, " + d + " features), so no "
+              + "checkpoint can be chosen. Check the features for NaN or infinite values, or lower "
+              + "knowable.probe.mlp.learning-rate (now " + settings.learningRate() + ").");
+        }
         return new Fit(best, epoch, bestEpoch, bestLoss);
       }
     }

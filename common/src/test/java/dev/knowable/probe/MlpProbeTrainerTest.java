@@ -63,4 +63,21 @@ class MlpProbeTrainerTest {
     }
     assertThat(loss / x.length).isCloseTo(fit.bestValLoss(), org.assertj.core.api.Assertions.within(1e-4));
   }
+
+  @Test
+  void nonFiniteValidationLossFailsWithAMessage() {
+    java.util.Random random = new java.util.Random(5);
+    int[] y = new int[64];
+    float[][] x = ProbeFeatureFixtures.features(64, y, true, random);
+    float[][] val = new float[16][];
+    int[] valY = new int[16];
+    for (int i = 0; i < val.length; i++) {
+      val[i] = x[i].clone();
+      val[i][0] = Float.NaN;
+      valY[i] = y[i];
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> MlpProbeTrainer.train(x, y, val, valY, SMALL, 1))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("validation loss was not finite")
+        .hasMessageContaining("16 val rows");
+  }
 }

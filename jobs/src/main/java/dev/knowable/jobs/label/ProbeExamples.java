@@ -86,8 +86,9 @@ public final class ProbeExamples {
 
   /**
    * Resolves the configured bands to nats. Quantile bands use quantiles of H_S (within
-   * {@link #QUANTILE_RELATIVE_ERROR}) over every scored position of the run, one aggregate
-   * query, so all domains share one band and cross-domain numbers compare like with like.
+   * {@link #QUANTILE_RELATIVE_ERROR}) over the scored positions of the train split (val and
+   * test must not shape the bands they are evaluated in), one aggregate query, so all
+   * domains share one band and cross-domain numbers compare like with like.
    */
   public static List<Band> resolveBands(List<Band.Spec> specs, Dataset<Row> smallScores) {
     List<Band> bands = new ArrayList<>();
@@ -95,14 +96,16 @@ public final class ProbeExamples {
     double[] probabilities = quantileSpecs.stream()
         .flatMapToDouble(s -> java.util.stream.DoubleStream.of(s.lower(), Math.min(s.upper(), 1.0))).toArray();
     double[] nats = probabilities.length == 0 ? new double[0]
-        : smallScores.stat().approxQuantile("entropy", probabilities, QUANTILE_RELATIVE_ERROR);
+        : smallScores.filter(col("split").equalTo("train")).stat()
+            .approxQuantile("entropy", probabilities, QUANTILE_RELATIVE_ERROR);
     int q = 0;
     for (Band.Spec s : specs) {
       if (s.unit() == Band.Unit.NATS) {
         bands.add(s.toBand());
       } else {
         if (nats.length == 0) {
-          throw new IllegalStateException("small_scores is empty: quantile band " + s.name() + " is undefined");
+          throw new IllegalStateException("small_scores has no train-split position: quantile band " + s.name()
+              + " is undefined");
         }
         bands.add(s.toBand(nats[2 * q], nats[2 * q + 1]));
         q++;

@@ -128,10 +128,12 @@ class ProbeExamplesTest extends SparkTestBase {
   }
 
   @Test
-  void quantileBandsUseTheEntropyDistribution() {
+  void quantileBandsUseTheTrainSplitsEntropyDistribution() {
     List<Position> positions = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       positions.add(at(i, i / 10f, 0f));
+      // Held-out positions with very different entropies must not move the edges.
+      positions.add(new Position("d2", "wiki", i % 2 == 0 ? "val" : "test", i, 5, 4, 50f + i, 0f, null));
     }
     List<Band> bands = ProbeExamples.resolveBands(List.of(Band.Spec.parse("0.5:1", Band.Unit.QUANTILE),
         Band.Spec.parse("2:3", Band.Unit.NATS)), ScoreFixtures.small(spark, positions));
