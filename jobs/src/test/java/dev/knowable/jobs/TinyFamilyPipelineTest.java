@@ -53,7 +53,7 @@ class TinyFamilyPipelineTest extends SparkTestBase {
     Main.run(spark, "pipeline", c);
 
     for (String t : List.of("documents", "tokens", "small_scores", "large_scores", "probe_examples", "probe_metrics",
-        "cross_domain", "iclt_scores", "iclt_metrics")) {
+        "cross_domain", "iclt_scores", "iclt_metrics", "iclt_comparisons")) {
       assertThat(SparkSchemas.mismatches(t, spark.read().parquet(tmp.resolve("out").resolve(t) + "/run_id=test")
           .schema())).as("schema of %s", t).isEmpty();
     }
@@ -134,6 +134,24 @@ class TinyFamilyPipelineTest extends SparkTestBase {
         + "'all' AND eval_domain = 'all' AND eval_split = 'test'").first();
     assertThat(bet.getLong(0)).isEqualTo(spark.sql("SELECT count(DISTINCT doc_id, position) FROM iclt_scores "
         + "WHERE split = 'test'").first().getLong(0));
+
+    // Paired comparisons: the same AUCs as iclt_metrics (same positions, same orientation), and
+    // the documents of the evaluation set as the bootstrap's units.
+    for (String kind : List.of("iclt_hint_repeat@dot-eos", "iclt_mi@none")) {
+      Row cmp = spark.sql("SELECT c.auc, c.baseline_auc, c.auc_difference, c.n_docs, m.auc, b.auc, "
+          + "c.difference_ci_low, c.difference_ci_high FROM iclt_comparisons c "
+          + "JOIN iclt_metrics m USING (probe_kind, band, label_kind, train_domain, eval_domain, eval_split) "
+          + "JOIN (SELECT * FROM iclt_metrics WHERE probe_kind = 'bet') b "
+          + "USING (band, label_kind, train_domain, eval_domain, eval_split) "
+          + "WHERE c.probe_kind = '" + kind + "' AND train_domain = 'all' AND eval_domain = 'all' "
+          + "AND eval_split = 'test'").first();
+      assertThat(cmp.getDouble(0)).as("%s AUC", kind).isEqualTo(cmp.getDouble(4));
+      assertThat(cmp.getDouble(1)).as("BET AUC on the same positions").isEqualTo(cmp.getDouble(5));
+      assertThat(cmp.getDouble(2)).isCloseTo(cmp.getDouble(4) - cmp.getDouble(5), within(1e-12));
+      assertThat((long) cmp.getInt(3)).isEqualTo(spark.sql("SELECT count(DISTINCT doc_id) FROM iclt_scores "
+          + "WHERE split = 'test'").first().getLong(0));
+      assertThat(cmp.getDouble(6)).isLessThanOrEqualTo(cmp.getDouble(7));
+    }
 
     Row sparkMetrics = spark.sql("SELECT count(*), sum(auc) FROM iclt_metrics WHERE auc = auc").first();
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:"); Statement st = db.createStatement()) {

@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The iclt stage: the unsupervised in-context learning test (docs/ICLT.md) ->
- * {@code iclt_scores}, and, when the positions carry labels, {@code iclt_metrics}.
+ * {@code iclt_scores}, and, when the positions carry labels, {@code iclt_metrics} and
+ * {@code iclt_comparisons} (each score minus BET, paired, documents resampled).
  *
  * <ul>
  *   <li>Positions: the labelled positions of probe_examples in the configured bands,
@@ -68,6 +69,7 @@ public final class IcltStage implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(IcltStage.class);
   public static final String SCORES = "iclt_scores";
   public static final String METRICS = "iclt_metrics";
+  public static final String COMPARISONS = "iclt_comparisons";
   /** The score columns of iclt_scores, each evaluated as probe_kind iclt_&lt;score&gt;@&lt;separator&gt;. */
   public static final List<String> SCORE_COLUMNS = List.of("mi", "mi_ratio", "min_entropy", "hint_repeat");
   /** Columns of the selected positions, as iclt_scores holds them. */
@@ -93,14 +95,18 @@ public final class IcltStage implements Stage {
 
   @Override
   public List<String> outputs() {
-    return List.of(SCORES, METRICS);
+    return List.of(SCORES, METRICS, COMPARISONS);
   }
 
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     IcltSettings settings = IcltSettings.from(config.raw());
     boolean labelled = settings.positions() == IcltSettings.Positions.LABELLED;
-    if (!tables.needsWrite(SCORES) && !(labelled && tables.needsWrite(METRICS))) {
+    // Asked once each: needsWrite logs (and may refuse) what is already committed.
+    boolean scores = tables.needsWrite(SCORES);
+    boolean metrics = labelled && tables.needsWrite(METRICS);
+    boolean comparisons = labelled && tables.needsWrite(COMPARISONS);
+    if (!scores && !metrics && !comparisons) {
       return;
     }
     ModelSettings model = settings.model().equals("small") ? config.small() : config.large();
@@ -118,11 +124,11 @@ public final class IcltStage implements Stage {
     }
     List<Separator> separators = resolveSeparators(settings, config, contract);
 
-    if (tables.needsWrite(SCORES)) {
+    if (scores) {
       writeScores(settings, config, tables, contract, model, vocabLimit, separators);
     }
-    if (labelled && tables.needsWrite(METRICS)) {
-      writeMetrics(settings, config, tables);
+    if (metrics || comparisons) {
+      writeMetrics(settings, config, tables, metrics, comparisons);
     }
   }
 
@@ -238,7 +244,8 @@ public final class IcltStage implements Stage {
         .filter(col("cell_rank").leq(settings.maxPerCell())).drop("cell_rank");
   }
 
-  private static void writeMetrics(IcltSettings settings, KnowableConfig config, RunTables tables) {
+  private static void writeMetrics(IcltSettings settings, KnowableConfig config, RunTables tables,
+      boolean writeMetrics, boolean writeComparisons) {
     Dataset<Row> scores = tables.read(SCORES, "iclt").filter(col("label").isNotNull());
     List<String> domains = scores.select("domain").distinct().as(Encoders.STRING()).collectAsList()
         .stream().sorted().toList();
@@ -260,22 +267,36 @@ public final class IcltStage implements Stage {
     Dataset<Row> all = parts.stream().reduce(Dataset::unionByName).orElseThrow()
         .withColumn("eval_domain", explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
     ProbeSettings probe = ProbeSettings.from(config.raw());
-    Dataset<Row> metrics = all
-        .groupByKey((MapFunction<Row, String>) ProbeMetricsFunction::key, Encoders.STRING())
-        .flatMapGroups(new ProbeMetricsFunction(probe.modelPair(), settings.bootstrapResamples(), true),
-            Encoders.row(ProbeTables.schema(METRICS)));
     Map<String, Object> extras = new LinkedHashMap<>();
     extras.put("model_pair", probe.modelPair());
     extras.put("train_domains", trainDomains);
     extras.put("bootstrap_resamples", settings.bootstrapResamples());
-    long rows = tables.write(METRICS, metrics, List.of(), extras);
-    LOG.info("iclt wrote {} metric rows", rows);
+    if (writeMetrics) {
+      Dataset<Row> metrics = all
+          .groupByKey((MapFunction<Row, String>) ProbeMetricsFunction::key, Encoders.STRING())
+          .flatMapGroups(new ProbeMetricsFunction(probe.modelPair(), settings.bootstrapResamples(), true),
+              Encoders.row(ProbeTables.schema(METRICS)));
+      long rows = tables.write(METRICS, metrics, List.of(), extras);
+      LOG.info("iclt wrote {} metric rows", rows);
+    }
+    if (writeComparisons) {
+      // Each score against BET on the same positions, both oriented as iclt_metrics chose on val.
+      Dataset<Row> signs = tables.read(METRICS, "iclt")
+          .select("probe_kind", "band", "label_kind", "train_domain", "score_sign").distinct();
+      Dataset<Row> comparisons = all.join(signs, new String[] {"probe_kind", "band", "label_kind", "train_domain"})
+          .withColumn("score", col("score").multiply(col("score_sign")))
+          .groupByKey((MapFunction<Row, String>) IcltComparisons::key, Encoders.STRING())
+          .flatMapGroups(new IcltComparisons(probe.modelPair(), settings.bootstrapResamples()),
+              Encoders.row(SparkSchemas.of(COMPARISONS)));
+      long rows = tables.write(COMPARISONS, comparisons, List.of(), extras);
+      LOG.info("iclt wrote {} paired comparisons with BET", rows);
+    }
   }
 
-  /** Rows in the {@link ProbeTables#SCORED} layout: one per position, train domain. */
+  /** Rows in the {@link ProbeTables#SCORED} layout plus doc_id and position: one per position, train domain. */
   private static Dataset<Row> scored(Dataset<Row> scores, Column probeKind, Column score, Column trainDomain) {
     return scores.select(probeKind.as("probe_kind"), lit(null).cast(DataTypes.IntegerType).as("layer"), col("band"),
         col("label_kind"), trainDomain.as("train_domain"), lit(0).as("seed"), col("domain").as("eval_domain"),
-        col("split").as("eval_split"), score.as("score"), col("label"));
+        col("split").as("eval_split"), score.as("score"), col("label"), col("doc_id"), col("position"));
   }
 }

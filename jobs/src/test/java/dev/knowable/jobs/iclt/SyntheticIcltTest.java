@@ -68,6 +68,12 @@ class SyntheticIcltTest extends SparkTestBase {
     Row bet = sql("SELECT auc FROM iclt_metrics WHERE probe_kind = 'bet' AND train_domain = 'all' "
         + "AND eval_domain = 'all' AND eval_split = 'test'").get(0);
     System.out.printf("synthetic BET on the same positions: test AUC %.3f%n", bet.getDouble(0));
+    Row paired = sql("SELECT auc_difference, difference_ci_low, difference_ci_high, n_docs FROM iclt_comparisons "
+        + "WHERE probe_kind = 'iclt_mi@newline' AND train_domain = 'all' AND eval_domain = 'all' "
+        + "AND eval_split = 'test'").get(0);
+    System.out.printf("synthetic MI@newline - BET (paired, %d documents): %.3f [%.3f, %.3f]%n", paired.getInt(3),
+        paired.getDouble(0), paired.getDouble(1), paired.getDouble(2));
+    assertThat(paired.getDouble(1)).as("MI beats BET on the same positions, documents resampled").isPositive();
     Row linear = sql("SELECT max(auc) FROM probe_metrics WHERE probe_kind = 'linear' AND train_domain = 'all' "
         + "AND eval_domain = 'all' AND eval_split = 'test'").get(0);
     assertThat(linear.getDouble(0)).as("the first question bit is in the hidden state").isGreaterThanOrEqualTo(0.95);
