@@ -54,6 +54,7 @@ public final class ConfigFingerprint {
       Map.entry("documents", INGEST), Map.entry("rejects", INGEST), Map.entry("tokens", TOKENS),
       Map.entry("small_scores", SMALL), Map.entry("large_scores", LARGE), Map.entry("probe_examples", LABELS),
       Map.entry("probe_metrics", PROBES), Map.entry("probe_models", PROBES), Map.entry("cross_domain", PROBES),
+      Map.entry("probe_comparisons", PROBES),
       Map.entry("iclt_scores", ICLT_SCORES), Map.entry("iclt_metrics", ICLT_METRICS),
       Map.entry("iclt_comparisons", ICLT_METRICS));
 

@@ -53,7 +53,7 @@ class TinyFamilyPipelineTest extends SparkTestBase {
     Main.run(spark, "pipeline", c);
 
     for (String t : List.of("documents", "tokens", "small_scores", "large_scores", "probe_examples", "probe_metrics",
-        "cross_domain", "iclt_scores", "iclt_metrics", "iclt_comparisons")) {
+        "cross_domain", "probe_comparisons", "iclt_scores", "iclt_metrics", "iclt_comparisons")) {
       assertThat(SparkSchemas.mismatches(t, spark.read().parquet(tmp.resolve("out").resolve(t) + "/run_id=test")
           .schema())).as("schema of %s", t).isEmpty();
     }

@@ -21,6 +21,7 @@ import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.jobs.probe.PairedComparisons;
 import dev.knowable.jobs.probe.ProbeMetricsFunction;
 import dev.knowable.jobs.probe.ProbeTables;
 import dev.knowable.jobs.tokenize.TokenizeStage;
@@ -285,8 +286,8 @@ public final class IcltStage implements Stage {
           .select("probe_kind", "band", "label_kind", "train_domain", "score_sign").distinct();
       Dataset<Row> comparisons = all.join(signs, new String[] {"probe_kind", "band", "label_kind", "train_domain"})
           .withColumn("score", col("score").multiply(col("score_sign")))
-          .groupByKey((MapFunction<Row, String>) IcltComparisons::key, Encoders.STRING())
-          .flatMapGroups(new IcltComparisons(probe.modelPair(), settings.bootstrapResamples()),
+          .groupByKey((MapFunction<Row, String>) PairedComparisons::key, Encoders.STRING())
+          .flatMapGroups(new PairedComparisons(probe.modelPair(), settings.bootstrapResamples(), false),
               Encoders.row(SparkSchemas.of(COMPARISONS)));
       long rows = tables.write(COMPARISONS, comparisons, List.of(), extras);
       LOG.info("iclt wrote {} paired comparisons with BET", rows);

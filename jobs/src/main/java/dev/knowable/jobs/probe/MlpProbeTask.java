@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * with the best checkpoint and returns one small row: the weights and the scores.
  *
  * <p>Input columns: layer, band, label_kind, train_domain, seed, role, domain, split,
- * label, features (array&lt;float&gt;). Output: {@link ProbeTables#mlpFit()}.
+ * label, features (array&lt;float&gt;), doc_id, position. Output: {@link ProbeTables#mlpFit()}.
  */
 final class MlpProbeTask implements FlatMapGroupsFunction<String, Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -78,8 +78,12 @@ final class MlpProbeTask implements FlatMapGroupsFunction<String, Row, Row> {
     String[] splits = new String[eval.size()];
     double[] scores = new double[eval.size()];
     int[] labels = new int[eval.size()];
+    String[] docIds = new String[eval.size()];
+    int[] positions = new int[eval.size()];
     for (int i = 0; i < eval.size(); i++) {
       Row r = eval.get(i);
+      docIds[i] = r.getAs("doc_id");
+      positions[i] = r.getAs("position");
       domains[i] = r.getAs("domain");
       splits[i] = r.getAs("split");
       scores[i] = fit.weights().probabilityOfClass1(features(r));
@@ -92,7 +96,8 @@ final class MlpProbeTask implements FlatMapGroupsFunction<String, Row, Row> {
     Row out = RowFactory.create(modelPair, first.getAs("layer"), first.getAs("band"), first.getAs("label_kind"),
         first.getAs("train_domain"), seed, w.inputDim(), w.hiddenDim(), w.w1(), w.b1(), w.w2(), w.b2(),
         (long) trainX.size(), (long) valX.size(), fit.epochsRun(), fit.bestEpoch(),
-        valX.isEmpty() ? null : fit.bestValLoss(), ProbeTables.MLP, domains, splits, scores, labels);
+        valX.isEmpty() ? null : fit.bestValLoss(), ProbeTables.MLP, domains, splits, scores, labels, docIds,
+        positions);
     return List.of(out).iterator();
   }
 

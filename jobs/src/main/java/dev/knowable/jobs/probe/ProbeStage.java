@@ -68,7 +68,7 @@ public final class ProbeStage implements Stage {
 
   @Override
   public List<String> outputs() {
-    return List.of(ProbeTables.METRICS, ProbeTables.MODELS, ProbeTables.CROSS_DOMAIN);
+    return List.of(ProbeTables.METRICS, ProbeTables.MODELS, ProbeTables.CROSS_DOMAIN, ProbeTables.COMPARISONS);
   }
 
   /** What the driver knows about probe_examples: from one aggregate query. */
@@ -186,6 +186,14 @@ public final class ProbeStage implements Stage {
       tables.write(ProbeTables.MODELS, models, List.of("probe_kind"), extras);
       tables.write(ProbeTables.CROSS_DOMAIN, crossDomain(tables.read(ProbeTables.METRICS, name())), List.of(),
           extras);
+      // Each probe against BET and the strongest context control on the same rows, paired,
+      // documents resampled.
+      Dataset<Row> comparisons = allScored
+          .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) PairedComparisons::key,
+              Encoders.STRING())
+          .flatMapGroups(new PairedComparisons(settings.modelPair(), settings.bootstrapResamples(), true),
+              Encoders.row(ProbeTables.schema(ProbeTables.COMPARISONS)));
+      tables.write(ProbeTables.COMPARISONS, comparisons, List.of(), extras);
       LOG.info("Probe stage wrote {} metric rows", metricRows);
     } finally {
       if (mlpFits != null) {
@@ -248,18 +256,19 @@ public final class ProbeStage implements Stage {
     return evalRows.select(lit(ProbeTables.BET).as("probe_kind"), lit(null).cast(DataTypes.IntegerType).as("layer"),
         col("band"), col("label_kind"), explode(literalArray(trainDomains)).as("train_domain"), lit(seed).as("seed"),
         col("domain").as("eval_domain"), col("split").as("eval_split"),
-        col("small_entropy").cast(DataTypes.DoubleType).as("score"), col("label"));
+        col("small_entropy").cast(DataTypes.DoubleType).as("score"), col("label"), col("doc_id"), col("position"));
   }
 
   /** The evaluation scores the MLP tasks returned, one row each. */
   private static Dataset<Row> mlpScores(Dataset<Row> mlpFits) {
     return mlpFits.select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"),
             col("seed"),
-            explode(arrays_zip(col("eval_domains"), col("eval_splits"), col("eval_scores"), col("eval_labels")))
-                .as("e"))
+            explode(arrays_zip(col("eval_domains"), col("eval_splits"), col("eval_scores"), col("eval_labels"),
+                col("eval_doc_ids"), col("eval_positions"))).as("e"))
         .select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"), col("seed"),
             col("e.eval_domains").as("eval_domain"), col("e.eval_splits").as("eval_split"),
-            col("e.eval_scores").as("score"), col("e.eval_labels").as("label"));
+            col("e.eval_scores").as("score"), col("e.eval_labels").as("label"), col("e.eval_doc_ids").as("doc_id"),
+            col("e.eval_positions").as("position"));
   }
 
   /** One queued logistic-regression probe: its features, data and identity. */
@@ -314,11 +323,11 @@ public final class ProbeStage implements Stage {
         f.band(), f.kind(), f.domain(), model.summary().totalIterations(),
         String.format("%.1f", (System.nanoTime() - start) / 1e9));
     Dataset<Row> scored = LinearProbe.score(model, f.eval().select(f.features().as(LinearProbe.FEATURES),
-            col("domain"), col("split"), col("label")))
+            col("domain"), col("split"), col("label"), col("doc_id"), col("position")))
         .select(lit(f.probeKind()).as("probe_kind"), lit(f.layer()).cast(DataTypes.IntegerType).as("layer"),
             lit(f.band()).as("band"), lit(f.kind()).as("label_kind"), lit(f.domain()).as("train_domain"),
             lit(f.seed()).as("seed"), col("domain").as("eval_domain"), col("split").as("eval_split"),
-            col(LinearProbe.SCORE).as("score"), col("label"));
+            col(LinearProbe.SCORE).as("score"), col("label"), col("doc_id"), col("position"));
     double[] coefficients = model.coefficients().toArray();
     float[] w = new float[coefficients.length];
     for (int i = 0; i < w.length; i++) {
@@ -376,7 +385,8 @@ public final class ProbeStage implements Stage {
     Dataset<Row> rows = null;
     for (String hidden : layers) {
       Dataset<Row> base = examples.select(lit(ProbeExamples.layerOf(hidden)).as("layer"), col("band"),
-          col("label_kind"), col("domain"), col("split"), col("label"), col(hidden).as("features"));
+          col("label_kind"), col("domain"), col("split"), col("label"), col(hidden).as("features"), col("doc_id"),
+          col("position"));
       Dataset<Row> fit = base.filter(col("split").isin("train", "val"))
           .withColumn("train_domain", explode(fitTargets))
           .filter(col("train_domain").isin(trainDomains.toArray()))

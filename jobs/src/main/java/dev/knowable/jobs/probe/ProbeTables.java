@@ -11,6 +11,7 @@ public final class ProbeTables {
   public static final String METRICS = "probe_metrics";
   public static final String MODELS = "probe_models";
   public static final String CROSS_DOMAIN = "cross_domain";
+  public static final String COMPARISONS = "probe_comparisons";
 
   /** probe_kind values. */
   public static final String LINEAR = "linear";
@@ -43,6 +44,8 @@ public final class ProbeTables {
         .add("eval_domains", DataTypes.createArrayType(DataTypes.StringType))
         .add("eval_splits", DataTypes.createArrayType(DataTypes.StringType))
         .add("eval_scores", DataTypes.createArrayType(DataTypes.DoubleType))
-        .add("eval_labels", DataTypes.createArrayType(DataTypes.IntegerType));
+        .add("eval_labels", DataTypes.createArrayType(DataTypes.IntegerType))
+        .add("eval_doc_ids", DataTypes.createArrayType(DataTypes.StringType))
+        .add("eval_positions", DataTypes.createArrayType(DataTypes.IntegerType));
   }
 }

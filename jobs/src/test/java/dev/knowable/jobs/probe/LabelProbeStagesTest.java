@@ -93,7 +93,8 @@ class LabelProbeStagesTest extends SparkTestBase {
         "class_balanced");
 
     new ProbeStage().run(spark, config, tables);
-    for (String t : List.of(ProbeTables.METRICS, ProbeTables.MODELS, ProbeTables.CROSS_DOMAIN)) {
+    for (String t : List.of(ProbeTables.METRICS, ProbeTables.MODELS, ProbeTables.CROSS_DOMAIN,
+        ProbeTables.COMPARISONS)) {
       assertThat(SparkSchemas.mismatches(t, tables.read(t, "probe").schema())).as(t).isEmpty();
     }
     List<Row> metrics = tables.read(ProbeTables.METRICS, "probe").collectAsList();
@@ -129,6 +130,36 @@ class LabelProbeStagesTest extends SparkTestBase {
     assertThat(tables.read(ProbeTables.MODELS, "probe").count()).isEqualTo(3 + 3 * 2 + 3 * 2);
     assertThat(tables.read(ProbeTables.CROSS_DOMAIN, "probe").filter("probe_kind = 'mlp'").first()
         .<Long>getAs("n_seeds")).isEqualTo(2L);
+    checkComparisons(tables);
+  }
+
+  /**
+   * probe_comparisons: every probe (linear, each MLP seed) against BET and against the
+   * context control with the highest AUC on the same evaluation set; both AUCs equal the
+   * metrics of the two on that set (the same rows), the difference is theirs.
+   */
+  private static void checkComparisons(RunTables tables) {
+    tables.read(ProbeTables.METRICS, "probe").createOrReplaceTempView("m");
+    tables.read(ProbeTables.COMPARISONS, "probe").createOrReplaceTempView("c");
+    // 3 probes (linear, mlp x 2 seeds) x 2 baselines x 3 train x 3 eval domains x 2 splits.
+    assertThat(sql("SELECT count(*) FROM c").get(0).getLong(0)).isEqualTo(3 * 2 * 3 * 3 * 2);
+    assertThat(sql("SELECT count(*) FROM c JOIN m p ON p.probe_kind = c.probe_kind AND p.layer = c.layer "
+        + "AND p.seed = c.seed AND p.band = c.band AND p.label_kind = c.label_kind "
+        + "AND p.train_domain = c.train_domain AND p.eval_domain = c.eval_domain AND p.eval_split = c.eval_split "
+        + "JOIN m b ON b.probe_kind = c.baseline_kind AND b.band = c.band AND b.label_kind = c.label_kind "
+        + "AND b.train_domain = c.train_domain AND b.eval_domain = c.eval_domain AND b.eval_split = c.eval_split "
+        + "WHERE c.auc = p.auc AND c.baseline_auc = b.auc AND abs(c.auc_difference - (p.auc - b.auc)) < 1e-12 "
+        + "AND c.n_class0 = p.n_class0 AND c.n_class1 = p.n_class1").get(0).getLong(0))
+        .as("every comparison matches the metrics of its probe and baseline").isEqualTo(3 * 2 * 3 * 3 * 2);
+    assertThat(sql("SELECT count(*) FROM c WHERE c.baseline_kind LIKE 'context_k%' AND c.baseline_auc < "
+        + "(SELECT max(auc) FROM m WHERE m.probe_kind LIKE 'context_k%' AND m.band = c.band "
+        + "AND m.train_domain = c.train_domain AND m.eval_domain = c.eval_domain "
+        + "AND m.eval_split = c.eval_split)").get(0).getLong(0)).as("the strongest context control").isZero();
+    // hidden_l2 carries the label's signal; BET does not: the linear probe beats BET on the pooled test set.
+    Row linear = sql("SELECT difference_ci_low, n_docs FROM c WHERE probe_kind = 'linear' AND baseline_kind = 'bet' "
+        + "AND train_domain = 'all' AND eval_domain = 'all' AND eval_split = 'test'").get(0);
+    assertThat(linear.getDouble(0)).isPositive();
+    assertThat(linear.getInt(1)).isGreaterThan(1);
   }
 
   @Test
