@@ -41,8 +41,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The probe stage: {@code probe_examples} -> {@code probe_metrics}, {@code probe_models}
- * and {@code cross_domain} (docs/METHOD.md sections 6 and 7).
+ * The probe stage: {@code probe_examples} -> {@code probe_metrics}, {@code probe_models},
+ * {@code cross_domain} and {@code probe_comparisons} (docs/METHOD.md sections 6 and 7).
  *
  * <p>For every layer, band, label kind and train domain (each configured domain, and all
  * pooled): a linear probe (MLlib logistic regression, one distributed fit each), an MLP
@@ -63,7 +63,7 @@ public final class ProbeStage implements Stage {
   @Override
   public String description() {
     return "Linear, MLP, BET and context probes per layer, band and domain -> probe_metrics, probe_models, "
-        + "cross_domain";
+        + "cross_domain, probe_comparisons";
   }
 
   @Override
@@ -97,6 +97,7 @@ public final class ProbeStage implements Stage {
     }
     examples = examples.persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> mlpFits = null;
+    Dataset<Row> scoredRows = null;
     try {
       Populations pops = populations(examples, settings.pooled());
       List<String> trainDomains = trainDomains(settings, pops);
@@ -162,6 +163,9 @@ public final class ProbeStage implements Stage {
         allScored = allScored.withColumn("eval_domain",
             explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
       }
+      // Read twice (metrics, then the paired comparisons): score once.
+      allScored = allScored.persist(StorageLevel.MEMORY_AND_DISK());
+      scoredRows = allScored;
       Dataset<Row> metrics = allScored
           .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeMetricsFunction::key,
               Encoders.STRING())
@@ -196,6 +200,9 @@ public final class ProbeStage implements Stage {
       tables.write(ProbeTables.COMPARISONS, comparisons, List.of(), extras);
       LOG.info("Probe stage wrote {} metric rows", metricRows);
     } finally {
+      if (scoredRows != null) {
+        scoredRows.unpersist();
+      }
       if (mlpFits != null) {
         mlpFits.unpersist();
       }
