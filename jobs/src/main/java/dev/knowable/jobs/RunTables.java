@@ -159,6 +159,18 @@ public final class RunTables {
    * @return the number of rows written
    */
   public long write(String table, Dataset<Row> data, List<String> partitionBy, Map<String, Object> extras) {
+    return write(table, data, partitionBy, extras, staged -> Map.of());
+  }
+
+  /**
+   * {@link #write(String, Dataset, List, Map)}, plus manifest entries computed from the
+   * staged table itself before it is published (counts over what was actually written,
+   * exactly once, unlike accumulators of retried tasks).
+   *
+   * @param stagedCounts reads the staged table and returns entries for the manifest
+   */
+  public long write(String table, Dataset<Row> data, List<String> partitionBy, Map<String, Object> extras,
+      java.util.function.Function<Dataset<Row>, Map<String, Object>> stagedCounts) {
     long start = System.nanoTime();
     Path dest = tablePath(table);
     Path staging = new Path(new Path(new Path(config.output(), table), "_staging"),
@@ -184,6 +196,9 @@ public final class RunTables {
       versions.put("spark", spark.version());
       manifest.put("versions", versions);
       manifest.putAll(extras);
+      if (hasParquet(staging)) {
+        manifest.putAll(stagedCounts.apply(spark.read().parquet(staging.toString())));
+      }
       manifest.put("config_fingerprint", config.fingerprint(table));
       manifest.put("config", JSON.readValue(config.rendered(), Map.class));
       writeJson(new Path(staging, MANIFEST), manifest);

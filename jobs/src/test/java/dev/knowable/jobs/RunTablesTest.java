@@ -159,4 +159,16 @@ class RunTablesTest extends SparkTestBase {
     assertThatThrownBy(() -> new RunTables(spark, config(tmp, "ingest.max-chars=10")).needsWrite("nums"))
         .hasMessageContaining("knowable.ingest.max-chars: 5000000 -> 10");
   }
+
+  @Test
+  void stagedCountsReadWhatWasWrittenIntoTheManifest(@TempDir Path tmp) {
+    RunTables t = new RunTables(spark, config(tmp));
+    // 100 rows, of which ids 0, 10, ..., 90 carry a NaN entropy.
+    Dataset<Row> rows = spark.range(100).selectExpr("id",
+        "IF(id % 10 = 0, double('NaN'), CAST(id AS DOUBLE)) AS entropy", "CAST(id % 3 AS STRING) AS domain");
+    t.write("nums", rows, List.of("domain"), Map.of(),
+        staged -> Map.of("non_finite_entropies", staged.filter("isnan(entropy)").count()));
+    assertThat(((Number) t.readManifest("nums").get("non_finite_entropies")).longValue()).isEqualTo(10);
+    assertThat(t.read("nums", "x").count()).isEqualTo(100);
+  }
 }

@@ -121,7 +121,10 @@ public final class ScoreStage implements Stage {
     extras.put("model_dtype", contract.dtype());
     extras.put("token_budget", config.score().tokenBudget());
     long start = System.nanoTime();
-    long positions = tables.write(table(), scores, TableSchema.of(table()).partitionBy(), extras);
+    // A NaN or infinite entropy falls out of every band silently: count them where a reader looks.
+    long positions = tables.write(table(), scores, TableSchema.of(table()).partitionBy(), extras,
+        staged -> Map.of("non_finite_entropies",
+            staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count()));
     double seconds = (System.nanoTime() - start) / 1e9;
     LOG.info("{}: {} positions scored by {} in {} s ({} tokens/s over the whole stage)", name(), positions,
         contract.name(), String.format("%.1f", seconds), String.format("%.0f", positions / Math.max(seconds, 1e-9)));

@@ -86,6 +86,9 @@ class ExtractionStagesTest extends SparkTestBase {
     }
     assertThat(tables.readManifest("tokens").get("tokenizer_sha256"))
         .isEqualTo(ModelContract.read(SMALL).tokenizerSha256());
+    for (String t : List.of("small_scores", "large_scores")) {
+      assertThat(((Number) tables.readManifest(t).get("non_finite_entropies")).longValue()).as(t).isZero();
+    }
     // One row per position in both score tables.
     long positions = tokens.agg(org.apache.spark.sql.functions.sum("n_tokens")).first().getLong(0);
     assertThat(small.count()).isEqualTo(positions);
