@@ -30,6 +30,9 @@ public final class Main {
   /** Parsed command line; query is set for the sql command only. */
   record Args(String command, Path config, List<String> sets, String query) {}
 
+  /** Prints the Airflow DAG generated from the stage list ({@link AirflowDag}). */
+  static final String AIRFLOW_DAG = "airflow-dag";
+
   private Main() {}
 
   public static void main(String[] argv) {
@@ -47,6 +50,10 @@ public final class Main {
     }
     if (args == null) {
       System.out.println(help());
+      return OK;
+    }
+    if (args.command().equals(AIRFLOW_DAG)) {
+      System.out.print(AirflowDag.render(Stages.all()));
       return OK;
     }
     try {
@@ -106,6 +113,9 @@ public final class Main {
     }
     if (command == null) {
       throw new IllegalArgumentException("name a stage or 'pipeline'");
+    }
+    if (command.equals(AIRFLOW_DAG)) {
+      return new Args(command, config, sets, null);
     }
     if (command.equals("sql")) {
       if (query == null) {
@@ -192,6 +202,8 @@ public final class Main {
           String.join(", ", s.outputs())));
     }
     sb.append(String.format("  %-12s %s%n", "sql \"Q\"", "run a Spark SQL query over this run's tables (each table is a view)"));
+    sb.append(String.format("  %-12s %s%n", AIRFLOW_DAG, "print the Airflow DAG of the pipeline (one task per stage; "
+        + "the committed copy is " + AirflowDag.COMMITTED + ")"));
     sb.append("\nOptions:\n");
     sb.append("  -c, --config FILE   HOCON job config (keys as in reference.conf, with or without 'knowable.')\n");
     sb.append("  -s, --set K=V       override one key, e.g. --set run-id=r1 --set tokenize.max-tokens=512\n");

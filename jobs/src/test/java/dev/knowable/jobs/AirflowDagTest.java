@@ -1,0 +1,56 @@
+package dev.knowable.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.knowable.model.TestModels;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The committed Airflow DAG is exactly what the CLI generates from its stage list. */
+class AirflowDagTest {
+
+  @Test
+  void theCommittedDagMatchesTheCli() throws Exception {
+    String committed = Files.readString(TestModels.repoRoot().resolve(AirflowDag.COMMITTED));
+    assertThat(committed).as("regenerate with: deploy/knowable-local airflow-dag > " + AirflowDag.COMMITTED)
+        .isEqualTo(AirflowDag.render(Stages.all()));
+  }
+
+  @Test
+  void everyStageIsATaskThatWaitsForThePreviousStagesManifest() {
+    String dag = AirflowDag.render(Stages.all());
+    List<Stage> stages = Stages.all();
+    int last = -1;
+    for (int i = 0; i < stages.size(); i++) {
+      Stage s = stages.get(i);
+      String id = s.name().replace('-', '_');
+      int at = dag.indexOf("application_args=[\"" + s.name() + "\"");
+      assertThat(at).as("task for %s, in pipeline order", s.name()).isGreaterThan(last);
+      last = at;
+      assertThat(dag).contains("task_id=\"" + id + "_committed\"")
+          .contains("\"/" + s.outputs().get(0) + "/run_id=\" + RUN_ID + \"/_manifest.json\"");
+    }
+    assertThat(dag).contains("max_active_runs=1").contains("catchup=False").contains("\"retries\": 3")
+        .contains("RUN_ID = \"{{ ds_nodash }}\"");
+  }
+
+  @Test
+  void theCliPrintsIt() {
+    PrintStream old = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    int rc;
+    try {
+      rc = Main.launch(new String[] {"airflow-dag"});
+    } finally {
+      System.setOut(old);
+    }
+    assertThat(rc).isEqualTo(Main.OK);
+    assertThat(buf.toString(StandardCharsets.UTF_8)).isEqualTo(AirflowDag.render(Stages.all()));
+    assertThat(Main.help()).contains("airflow-dag");
+  }
+}
