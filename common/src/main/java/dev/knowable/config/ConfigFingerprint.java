@@ -56,7 +56,8 @@ public final class ConfigFingerprint {
       Map.entry("probe_metrics", PROBES), Map.entry("probe_models", PROBES), Map.entry("cross_domain", PROBES),
       Map.entry("probe_comparisons", PROBES),
       Map.entry("iclt_scores", ICLT_SCORES), Map.entry("iclt_metrics", ICLT_METRICS),
-      Map.entry("iclt_comparisons", ICLT_METRICS));
+      Map.entry("iclt_comparisons", ICLT_METRICS),
+      Map.entry("token_uncertainty", List.of("ingest", "tokenize", "models.small", "score", "apply")));
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 

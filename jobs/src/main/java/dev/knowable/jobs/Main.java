@@ -137,6 +137,7 @@ public final class Main {
   private static List<String> stageNames() {
     List<String> names = new ArrayList<>();
     Stages.all().forEach(s -> names.add(s.name()));
+    Stages.byNameOnly().forEach(s -> names.add(s.name()));
     return names;
   }
 
@@ -198,6 +199,11 @@ public final class Main {
     sb.append("Usage: knowable <stage[,stage...]|pipeline> [--config FILE] [--set key=value]...\n\n");
     sb.append("Stages (run in this order by 'pipeline'):\n");
     for (Stage s : Stages.all()) {
+      sb.append(String.format("  %-12s %s%n               writes: %s%n", s.name(), s.description(),
+          String.join(", ", s.outputs())));
+    }
+    sb.append("Run by name only (not by 'pipeline'):\n");
+    for (Stage s : Stages.byNameOnly()) {
       sb.append(String.format("  %-12s %s%n               writes: %s%n", s.name(), s.description(),
           String.join(", ", s.outputs())));
     }

@@ -1,5 +1,6 @@
 package dev.knowable.jobs;
 
+import dev.knowable.jobs.apply.ApplyStage;
 import dev.knowable.jobs.iclt.IcltStage;
 import dev.knowable.jobs.ingest.IngestStage;
 import dev.knowable.jobs.label.LabelStage;
@@ -18,7 +19,13 @@ public final class Stages {
         new ScoreStage(ScoreStage.LARGE), new LabelStage(), new ProbeStage(), new IcltStage());
   }
 
+  /** Stages run by name only, not by {@code pipeline}: apply needs a probe chosen by the user. */
+  public static List<Stage> byNameOnly() {
+    return List.of(new ApplyStage());
+  }
+
   public static Optional<Stage> named(String name) {
-    return all().stream().filter(s -> s.name().equals(name)).findFirst();
+    return java.util.stream.Stream.concat(all().stream(), byNameOnly().stream())
+        .filter(s -> s.name().equals(name)).findFirst();
   }
 }

@@ -84,6 +84,40 @@ class TinyFamilyPipelineTest extends SparkTestBase {
         .first().getLong(0)).isZero();
     assertThat(spark.sql("SELECT count(*) FROM cross_domain").first().getLong(0)).isPositive();
     checkIclt(tmp.resolve("out"));
+    checkApply(tmp, c);
+  }
+
+  /**
+   * apply: the pooled MLP and linear probes applied to the run's own small_scores give,
+   * on the labelled test positions, the test AUC probe_metrics reports for them.
+   */
+  private static void checkApply(Path tmp, KnowableConfig c) {
+    for (String kind : List.of("mlp", "linear")) {
+      KnowableConfig apply = config(tmp, "run-id=test", "apply.probe-kind=" + kind, "apply.layer=2",
+          "apply.band=\"2.0:inf\"", "if-exists=overwrite",
+          "models.small.path=\"" + TestModels.demo("tiny-small") + "\"", "models.small.layers=[1, 2]",
+          "tokenize.max-tokens=512");
+      Main.run(spark, "apply", apply);
+      RunSql.registerViews(spark, c);
+      assertThat(SparkSchemas.mismatches("token_uncertainty", spark.table("token_uncertainty").schema())).isEmpty();
+      assertThat(spark.sql("SELECT count(*) FROM token_uncertainty WHERE small_entropy < 2.0 "
+          + "OR epistemic_probability < 0 OR epistemic_probability > 1").first().getLong(0)).isZero();
+      assertThat(spark.sql("SELECT count(*) FROM token_uncertainty").first().getLong(0))
+          .isEqualTo(spark.sql("SELECT count(*) FROM small_scores WHERE entropy >= 2.0").first().getLong(0));
+      List<Row> test = spark.sql("SELECT 1 - t.epistemic_probability, e.label FROM probe_examples e "
+          + "JOIN token_uncertainty t USING (doc_id, position) WHERE e.split = 'test' AND e.band = '[2.0,inf)' "
+          + "AND e.label_kind = 'gap'").collectAsList();
+      double auc = RocAuc.exact(test.stream().mapToDouble(r -> r.getDouble(0)).toArray(),
+          test.stream().mapToInt(r -> r.getInt(1)).toArray());
+      Row m = spark.sql("SELECT auc, n_class0 + n_class1 FROM probe_metrics WHERE probe_kind = '" + kind + "' "
+          + "AND layer = 2 AND band = '[2.0,inf)' AND label_kind = 'gap' AND train_domain = 'all' "
+          + "AND eval_domain = 'all' AND eval_split = 'test' AND seed = 0").first();
+      assertThat((long) test.size()).isEqualTo(m.getLong(1));
+      // MLP: the same float weights and code as the probe stage; linear: MLlib's double
+      // coefficients were stored as floats, which may move near-ties.
+      assertThat(auc).as("%s test AUC from token_uncertainty", kind)
+          .isCloseTo(m.getDouble(0), within(kind.equals("mlp") ? 1e-12 : 2e-3));
+    }
   }
 
   /**
