@@ -22,6 +22,15 @@ APP_JAR = Variable.get("knowable_app_jar", default_var="/opt/knowable/knowable-a
 CONFIG = Variable.get("knowable_config", default_var="/opt/knowable/job.conf")
 OUTPUT = Variable.get("knowable_output", default_var="/data/knowable")
 SPARK_CONN = Variable.get("knowable_spark_conn", default_var="spark_default")
+STAGES = [
+    ("ingest", ["documents", "rejects"]),
+    ("tokenize", ["tokens"]),
+    ("score-small", ["small_scores"]),
+    ("score-large", ["large_scores"]),
+    ("label", ["probe_examples"]),
+    ("probe", ["probe_metrics", "probe_models", "cross_domain", "probe_comparisons"]),
+    ("iclt", ["iclt_scores", "iclt_metrics", "iclt_comparisons"]),
+]
 SPARK_CONF = {
     "spark.driver.extraJavaOptions": "-Dai.djl.offline=true",
     "spark.executor.extraJavaOptions": "-Dai.djl.offline=true -Dai.djl.pytorch.num_interop_threads=1",
@@ -29,14 +38,17 @@ SPARK_CONF = {
 }
 
 
-def manifest_committed(path):
-    """True once a table's _manifest.json exists (local, HDFS or S3 through fsspec)."""
+def manifests_committed(paths):
+    """True once every table's _manifest.json exists (local, HDFS or S3 through fsspec)."""
     try:
         import fsspec
     except ImportError:
-        return os.path.exists(path)
-    fs, _, paths = fsspec.get_fs_token_paths(path)
-    return fs.exists(paths[0])
+        return all(os.path.exists(p) for p in paths)
+    for path in paths:
+        fs, _, found = fsspec.get_fs_token_paths(path)
+        if not fs.exists(found[0]):
+            return False
+    return True
 
 
 with DAG(
@@ -55,150 +67,27 @@ with DAG(
     tags=["knowable"],
 ) as dag:
     previous = None
-    ingest = SparkSubmitOperator(
-        task_id="ingest",
-        conn_id=SPARK_CONN,
-        application=APP_JAR,
-        java_class="dev.knowable.jobs.Main",
-        files=CONFIG,
-        conf=SPARK_CONF,
-        application_args=["ingest", "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
-    )
-    if previous is not None:
-        previous >> ingest
-    # ingest writes: documents, rejects
-    previous = PythonSensor(
-        task_id="ingest_committed",
-        python_callable=manifest_committed,
-        op_kwargs={"path": OUTPUT + "/documents/run_id=" + RUN_ID + "/_manifest.json"},
-        poke_interval=60,
-        timeout=6 * 3600,
-        mode="reschedule",
-    )
-    ingest >> previous
-    tokenize = SparkSubmitOperator(
-        task_id="tokenize",
-        conn_id=SPARK_CONN,
-        application=APP_JAR,
-        java_class="dev.knowable.jobs.Main",
-        files=CONFIG,
-        conf=SPARK_CONF,
-        application_args=["tokenize", "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
-    )
-    if previous is not None:
-        previous >> tokenize
-    # tokenize writes: tokens
-    previous = PythonSensor(
-        task_id="tokenize_committed",
-        python_callable=manifest_committed,
-        op_kwargs={"path": OUTPUT + "/tokens/run_id=" + RUN_ID + "/_manifest.json"},
-        poke_interval=60,
-        timeout=6 * 3600,
-        mode="reschedule",
-    )
-    tokenize >> previous
-    score_small = SparkSubmitOperator(
-        task_id="score_small",
-        conn_id=SPARK_CONN,
-        application=APP_JAR,
-        java_class="dev.knowable.jobs.Main",
-        files=CONFIG,
-        conf=SPARK_CONF,
-        application_args=["score-small", "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
-    )
-    if previous is not None:
-        previous >> score_small
-    # score-small writes: small_scores
-    previous = PythonSensor(
-        task_id="score_small_committed",
-        python_callable=manifest_committed,
-        op_kwargs={"path": OUTPUT + "/small_scores/run_id=" + RUN_ID + "/_manifest.json"},
-        poke_interval=60,
-        timeout=6 * 3600,
-        mode="reschedule",
-    )
-    score_small >> previous
-    score_large = SparkSubmitOperator(
-        task_id="score_large",
-        conn_id=SPARK_CONN,
-        application=APP_JAR,
-        java_class="dev.knowable.jobs.Main",
-        files=CONFIG,
-        conf=SPARK_CONF,
-        application_args=["score-large", "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
-    )
-    if previous is not None:
-        previous >> score_large
-    # score-large writes: large_scores
-    previous = PythonSensor(
-        task_id="score_large_committed",
-        python_callable=manifest_committed,
-        op_kwargs={"path": OUTPUT + "/large_scores/run_id=" + RUN_ID + "/_manifest.json"},
-        poke_interval=60,
-        timeout=6 * 3600,
-        mode="reschedule",
-    )
-    score_large >> previous
-    label = SparkSubmitOperator(
-        task_id="label",
-        conn_id=SPARK_CONN,
-        application=APP_JAR,
-        java_class="dev.knowable.jobs.Main",
-        files=CONFIG,
-        conf=SPARK_CONF,
-        application_args=["label", "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
-    )
-    if previous is not None:
-        previous >> label
-    # label writes: probe_examples
-    previous = PythonSensor(
-        task_id="label_committed",
-        python_callable=manifest_committed,
-        op_kwargs={"path": OUTPUT + "/probe_examples/run_id=" + RUN_ID + "/_manifest.json"},
-        poke_interval=60,
-        timeout=6 * 3600,
-        mode="reschedule",
-    )
-    label >> previous
-    probe = SparkSubmitOperator(
-        task_id="probe",
-        conn_id=SPARK_CONN,
-        application=APP_JAR,
-        java_class="dev.knowable.jobs.Main",
-        files=CONFIG,
-        conf=SPARK_CONF,
-        application_args=["probe", "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
-    )
-    if previous is not None:
-        previous >> probe
-    # probe writes: probe_metrics, probe_models, cross_domain, probe_comparisons
-    previous = PythonSensor(
-        task_id="probe_committed",
-        python_callable=manifest_committed,
-        op_kwargs={"path": OUTPUT + "/probe_metrics/run_id=" + RUN_ID + "/_manifest.json"},
-        poke_interval=60,
-        timeout=6 * 3600,
-        mode="reschedule",
-    )
-    probe >> previous
-    iclt = SparkSubmitOperator(
-        task_id="iclt",
-        conn_id=SPARK_CONN,
-        application=APP_JAR,
-        java_class="dev.knowable.jobs.Main",
-        files=CONFIG,
-        conf=SPARK_CONF,
-        application_args=["iclt", "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
-    )
-    if previous is not None:
-        previous >> iclt
-    # iclt writes: iclt_scores, iclt_metrics, iclt_comparisons
-    previous = PythonSensor(
-        task_id="iclt_committed",
-        python_callable=manifest_committed,
-        op_kwargs={"path": OUTPUT + "/iclt_scores/run_id=" + RUN_ID + "/_manifest.json"},
-        poke_interval=60,
-        timeout=6 * 3600,
-        mode="reschedule",
-    )
-    iclt >> previous
+    for stage, tables in STAGES:
+        task_id = stage.replace("-", "_")
+        submit = SparkSubmitOperator(
+            task_id=task_id,
+            conn_id=SPARK_CONN,
+            application=APP_JAR,
+            java_class="dev.knowable.jobs.Main",
+            files=CONFIG,
+            conf=SPARK_CONF,
+            application_args=[stage, "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
+        )
+        if previous is not None:
+            previous >> submit
+        # The next stage starts once this stage's first table is published (the first is
+        # written in every configuration; iclt writes its metrics only when labelled).
+        previous = PythonSensor(
+            task_id=task_id + "_committed",
+            python_callable=manifests_committed,
+            op_kwargs={"paths": [OUTPUT + "/" + t + "/run_id=" + RUN_ID + "/_manifest.json" for t in tables[:1]]},
+            poke_interval=60,
+            timeout=6 * 3600,
+            mode="reschedule",
+        )
+        submit >> previous

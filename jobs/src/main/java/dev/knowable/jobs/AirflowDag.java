@@ -47,6 +47,7 @@ public final class AirflowDag {
         CONFIG = Variable.get("knowable_config", default_var="/opt/knowable/job.conf")
         OUTPUT = Variable.get("knowable_output", default_var="/data/knowable")
         SPARK_CONN = Variable.get("knowable_spark_conn", default_var="spark_default")
+        STAGES_LIST
         SPARK_CONF = {
             "spark.driver.extraJavaOptions": "-Dai.djl.offline=true",
             "spark.executor.extraJavaOptions": "-Dai.djl.offline=true -Dai.djl.pytorch.num_interop_threads=1",
@@ -54,14 +55,17 @@ public final class AirflowDag {
         }
 
 
-        def manifest_committed(path):
-            \"\"\"True once a table's _manifest.json exists (local, HDFS or S3 through fsspec).\"\"\"
+        def manifests_committed(paths):
+            \"\"\"True once every table's _manifest.json exists (local, HDFS or S3 through fsspec).\"\"\"
             try:
                 import fsspec
             except ImportError:
-                return os.path.exists(path)
-            fs, _, paths = fsspec.get_fs_token_paths(path)
-            return fs.exists(paths[0])
+                return all(os.path.exists(p) for p in paths)
+            for path in paths:
+                fs, _, found = fsspec.get_fs_token_paths(path)
+                if not fs.exists(found[0]):
+                    return False
+            return True
 
 
         with DAG(
@@ -80,33 +84,41 @@ public final class AirflowDag {
             tags=["knowable"],
         ) as dag:
             previous = None
+            for stage, tables in STAGES:
+                task_id = stage.replace("-", "_")
+                submit = SparkSubmitOperator(
+                    task_id=task_id,
+                    conn_id=SPARK_CONN,
+                    application=APP_JAR,
+                    java_class="dev.knowable.jobs.Main",
+                    files=CONFIG,
+                    conf=SPARK_CONF,
+                    application_args=[stage, "--config", os.path.basename(CONFIG), "--set", "run-id=" + RUN_ID],
+                )
+                if previous is not None:
+                    previous >> submit
+                # The next stage starts once this stage's first table is published (the first is
+                # written in every configuration; iclt writes its metrics only when labelled).
+                previous = PythonSensor(
+                    task_id=task_id + "_committed",
+                    python_callable=manifests_committed,
+                    op_kwargs={"paths": [OUTPUT + "/" + t + "/run_id=" + RUN_ID + "/_manifest.json" for t in tables[:1]]},
+                    poke_interval=60,
+                    timeout=6 * 3600,
+                    mode="reschedule",
+                )
+                submit >> previous
         """);
+    return py.toString().replace("STAGES_LIST", stagesList(stages));
+  }
+
+  /** The pipeline's stages in order, each with the tables it writes. */
+  private static String stagesList(List<Stage> stages) {
+    StringBuilder list = new StringBuilder("STAGES = [\n");
     for (Stage s : stages) {
-      String id = s.name().replace('-', '_');
-      py.append("    ").append(id).append(" = SparkSubmitOperator(\n")
-          .append("        task_id=\"").append(id).append("\",\n")
-          .append("        conn_id=SPARK_CONN,\n")
-          .append("        application=APP_JAR,\n")
-          .append("        java_class=\"dev.knowable.jobs.Main\",\n")
-          .append("        files=CONFIG,\n")
-          .append("        conf=SPARK_CONF,\n")
-          .append("        application_args=[\"").append(s.name())
-          .append("\", \"--config\", os.path.basename(CONFIG), \"--set\", \"run-id=\" + RUN_ID],\n")
-          .append("    )\n")
-          .append("    if previous is not None:\n")
-          .append("        previous >> ").append(id).append("\n")
-          .append("    # ").append(s.name()).append(" writes: ").append(String.join(", ", s.outputs())).append("\n")
-          .append("    previous = PythonSensor(\n")
-          .append("        task_id=\"").append(id).append("_committed\",\n")
-          .append("        python_callable=manifest_committed,\n")
-          .append("        op_kwargs={\"path\": OUTPUT + \"/").append(s.outputs().get(0))
-          .append("/run_id=\" + RUN_ID + \"/_manifest.json\"},\n")
-          .append("        poke_interval=60,\n")
-          .append("        timeout=6 * 3600,\n")
-          .append("        mode=\"reschedule\",\n")
-          .append("    )\n")
-          .append("    ").append(id).append(" >> previous\n");
+      list.append("    (\"").append(s.name()).append("\", [");
+      list.append(String.join(", ", s.outputs().stream().map(t -> "\"" + t + "\"").toList())).append("]),\n");
     }
-    return py.toString();
+    return list.append("]").toString();
   }
 }

@@ -23,18 +23,18 @@ class AirflowDagTest {
   @Test
   void everyStageIsATaskThatWaitsForThePreviousStagesManifest() {
     String dag = AirflowDag.render(Stages.all());
-    List<Stage> stages = Stages.all();
     int last = -1;
-    for (int i = 0; i < stages.size(); i++) {
-      Stage s = stages.get(i);
-      String id = s.name().replace('-', '_');
-      int at = dag.indexOf("application_args=[\"" + s.name() + "\"");
-      assertThat(at).as("task for %s, in pipeline order", s.name()).isGreaterThan(last);
+    for (Stage s : Stages.all()) {
+      String tables = String.join(", ", s.outputs().stream().map(t -> "\"" + t + "\"").toList());
+      int at = dag.indexOf("(\"" + s.name() + "\", [" + tables + "])");
+      assertThat(at).as("%s in the STAGES list, in pipeline order, with its tables", s.name())
+          .isGreaterThan(last);
       last = at;
-      assertThat(dag).contains("task_id=\"" + id + "_committed\"")
-          .contains("\"/" + s.outputs().get(0) + "/run_id=\" + RUN_ID + \"/_manifest.json\"");
     }
-    assertThat(dag).contains("max_active_runs=1").contains("catchup=False").contains("\"retries\": 3")
+    assertThat(dag).contains("task_id=task_id + \"_committed\"")
+        .contains("\"/\" + t + \"/run_id=\" + RUN_ID + \"/_manifest.json\" for t in tables[:1]")
+        .contains("application_args=[stage, \"--config\"")
+        .contains("max_active_runs=1").contains("catchup=False").contains("\"retries\": 3")
         .contains("RUN_ID = \"{{ ds_nodash }}\"");
   }
 
