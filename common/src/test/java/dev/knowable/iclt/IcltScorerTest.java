@@ -67,10 +67,15 @@ class IcltScorerTest {
       assertThat(r.candidates()).hasSize(K).doesNotHaveDuplicates();
       assertThat(r.promptEntropy()).isFinite().isPositive();
       assertThat(r.bySeparator().keySet()).containsExactly("dot-eos", "none");
+      for (int j = 1; j < K; j++) {
+        assertThat(r.candidateProbs()[j]).as("candidates are p's top k, most probable first")
+            .isLessThanOrEqualTo(r.candidateProbs()[j - 1]);
+      }
       for (IcltScores s : r.bySeparator().values()) {
-        for (double x : new double[] {s.mi(), s.miRatio(), s.hY(), s.hYGivenX(), s.minEntropy(), s.hintRepeat()}) {
-          assertThat(x).isFinite().isGreaterThanOrEqualTo(0);
-        }
+        // The scores' definitions tie them together: MI = H(Y) - H(Y|X), ratio = MI / H(Y).
+        assertThat(s.mi()).isCloseTo(s.hY() - s.hYGivenX(), within(1e-12));
+        assertThat(s.miRatio()).isCloseTo(s.hY() == 0 ? 0 : s.mi() / s.hY(), within(1e-12));
+        assertThat(s.minEntropy()).isFinite().isPositive();
         assertThat(s.mi()).isLessThanOrEqualTo(s.hY());
         assertThat(s.hY()).isLessThanOrEqualTo(Math.log(K) + 1e-12);
         assertThat(s.miRatio()).isLessThanOrEqualTo(1);

@@ -65,12 +65,22 @@ public final class RunTables {
 
   /** The final folder of {@code table} for this run. */
   public Path tablePath(String table) {
-    return new Path(new Path(config.output(), table), "run_id=" + config.runId());
+    return tablePath(table, config.runId());
+  }
+
+  /** The final folder of {@code table} for another run under the same output root. */
+  public Path tablePath(String table, String runId) {
+    return new Path(new Path(config.output(), table), "run_id=" + runId);
   }
 
   /** True when the table of this run has been fully published. */
   public boolean isCommitted(String table) {
-    Path p = new Path(tablePath(table), MANIFEST);
+    return isCommitted(table, config.runId());
+  }
+
+  /** True when the table of a run under the same output root has been fully published. */
+  public boolean isCommitted(String table, String runId) {
+    Path p = new Path(tablePath(table, runId), MANIFEST);
     try {
       return fs(p).exists(p);
     } catch (IOException e) {

@@ -73,7 +73,7 @@ public final class ApplyStage implements Stage {
       throw SettingsReader.invalid(PREFIX + "band", e);
     }
     Band band = bandSpec.toBand();
-    Row probe = findProbe(spark, config, probeRun, kind, r, band.name());
+    Row probe = findProbe(spark, tables, probeRun, kind, r, band.name());
     int layer = probe.getAs("layer");
     int seed = probe.getAs("seed");
     String trainDomain = probe.getAs("train_domain");
@@ -117,17 +117,14 @@ public final class ApplyStage implements Stage {
   }
 
   /** The one probe_models row the settings name (layer -1: the highest; seed -1: the lowest). */
-  private static Row findProbe(SparkSession spark, KnowableConfig config, String probeRun, String kind,
+  private static Row findProbe(SparkSession spark, RunTables tables, String probeRun, String kind,
       SettingsReader r, String band) {
-    Path dir = new Path(new Path(config.output(), ProbeTables.MODELS), "run_id=" + probeRun);
-    try {
-      if (!dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(new Path(dir, RunTables.MANIFEST))) {
-        throw new ConfigException("No committed probe_models for run " + probeRun + " at " + dir
-            + " (run the probe stage there, or set knowable.apply.probe-run)");
-      }
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("Cannot read " + dir + ": " + e.getMessage(), e);
+    if (!tables.isCommitted(ProbeTables.MODELS, probeRun)) {
+      throw new ConfigException("No committed probe_models for run " + probeRun + " at "
+          + tables.tablePath(ProbeTables.MODELS, probeRun) + " (run the probe stage there, or set "
+          + "knowable.apply.probe-run)");
     }
+    Path dir = tables.tablePath(ProbeTables.MODELS, probeRun);
     Dataset<Row> models = spark.read().parquet(dir.toString() + "/probe_kind=" + kind)
         .filter(col("band").equalTo(band).and(col("label_kind").equalTo(r.string(PREFIX + "label-kind")))
             .and(col("train_domain").equalTo(r.string(PREFIX + "train-domain"))));

@@ -97,7 +97,7 @@ public final class ProbeStage implements Stage {
     }
     examples = examples.persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> mlpFits = null;
-    Dataset<Row> scoredRows = null;
+    Dataset<Row> allScored = null;
     try {
       Populations pops = populations(examples, settings.pooled());
       List<String> trainDomains = trainDomains(settings, pops);
@@ -158,14 +158,13 @@ public final class ProbeStage implements Stage {
       if (scored.isEmpty()) {
         throw new IllegalStateException("knowable.probe enables no probe kind: nothing to evaluate");
       }
-      Dataset<Row> allScored = scored.stream().reduce(Dataset::unionByName).orElseThrow();
+      allScored = scored.stream().reduce(Dataset::unionByName).orElseThrow();
       if (settings.pooled()) {
         allScored = allScored.withColumn("eval_domain",
             explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
       }
       // Read twice (metrics, then the paired comparisons): score once.
       allScored = allScored.persist(StorageLevel.MEMORY_AND_DISK());
-      scoredRows = allScored;
       Dataset<Row> metrics = allScored
           .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeMetricsFunction::key,
               Encoders.STRING())
@@ -200,8 +199,8 @@ public final class ProbeStage implements Stage {
       tables.write(ProbeTables.COMPARISONS, comparisons, List.of(), extras);
       LOG.info("Probe stage wrote {} metric rows", metricRows);
     } finally {
-      if (scoredRows != null) {
-        scoredRows.unpersist();
+      if (allScored != null) {
+        allScored.unpersist();
       }
       if (mlpFits != null) {
         mlpFits.unpersist();
