@@ -35,6 +35,10 @@ public final class SettingsReader {
     return get(key, () -> List.copyOf(config.getIntList(key)));
   }
 
+  public List<Double> doubles(String key) {
+    return get(key, () -> List.copyOf(config.getDoubleList(key)));
+  }
+
   public long anyLong(String key) {
     return get(key, () -> config.getLong(key));
   }

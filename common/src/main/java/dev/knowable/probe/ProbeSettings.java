@@ -23,12 +23,11 @@ import java.util.List;
  * @param linear logistic-regression settings of the linear probe and the context baselines
  * @param mlp MLP probe settings, or null when disabled
  * @param contextKs the k of each context baseline (empty when disabled)
- * @param contextBuckets feature slots of the context baseline
  * @param bet whether to report the best-entropy-threshold baseline
  */
 public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<String> domains, boolean pooled,
     List<Integer> seeds, int bootstrapResamples, boolean linearProbe, Linear linear, MlpSettings mlp, List<Integer> contextKs,
-    int contextBuckets, boolean bet) implements Serializable {
+    boolean bet) implements Serializable {
   static final String PREFIX = "knowable.probe.";
   /** The train/eval domain name of all domains pooled. */
   public static final String POOLED = "all";
@@ -39,14 +38,27 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
   public static final int MAX_CONTEXT_K = 4;
 
   /**
-   * MLlib logistic regression settings.
+   * Logistic-regression settings ({@link LogisticProbeTrainer}).
    *
-   * @param concurrentFits how many fits the driver runs at once (each is a chain of small
-   *     Spark jobs whose latency, not compute, dominates on small data)
+   * @param maxIter L-BFGS iterations per penalty
+   * @param regParams the L2 penalties tried; validation log-loss picks one
+   * @param tolerance stop when no gradient component exceeds it
    */
-  public record Linear(int maxIter, double regParam, int concurrentFits) implements Serializable {
-    public Linear(int maxIter, double regParam) {
-      this(maxIter, regParam, 1);
+  public record Linear(int maxIter, List<Double> regParams, double tolerance) implements Serializable {
+    public Linear {
+      regParams = List.copyOf(regParams);
+      if (regParams.isEmpty()) {
+        throw new ConfigException(PREFIX + "linear.reg-params must list at least one penalty");
+      }
+      for (double l : regParams) {
+        if (!(l >= 0) || Double.isInfinite(l)) {
+          throw new ConfigException(PREFIX + "linear.reg-params entries must be finite and >= 0, got " + l);
+        }
+      }
+    }
+
+    public double[] grid() {
+      return regParams.stream().mapToDouble(Double::doubleValue).toArray();
     }
   }
 
@@ -87,9 +99,8 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
     for (int i = 0; i < seedCount; i++) {
       seeds.add(Math.toIntExact(base + i));
     }
-    Linear linear = new Linear(r.atLeast(PREFIX + "linear.max-iter", 1),
-        r.inRange(PREFIX + "linear.reg-param", 0, Double.POSITIVE_INFINITY),
-        r.atLeast(PREFIX + "linear.concurrent-fits", 1));
+    Linear linear = new Linear(r.atLeast(PREFIX + "linear.max-iter", 1), r.doubles(PREFIX + "linear.reg-params"),
+        r.inRange(PREFIX + "linear.tolerance", Double.MIN_VALUE, 1));
     MlpSettings mlp = r.bool(PREFIX + "mlp.enabled")
         ? new MlpSettings(r.atLeast(PREFIX + "mlp.hidden", 1), r.inRange(PREFIX + "mlp.dropout", 0, 1),
             r.inRange(PREFIX + "mlp.learning-rate", Double.MIN_VALUE, Double.POSITIVE_INFINITY),
@@ -104,7 +115,7 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
     }
     return new ProbeSettings(pair, kinds, domains, r.bool(PREFIX + "pooled"), seeds,
         r.atLeast(PREFIX + "bootstrap-resamples", 0), r.bool(PREFIX + "linear.enabled"), linear, mlp, ks,
-        r.atLeast(PREFIX + "context.buckets", MAX_CONTEXT_K), r.bool(PREFIX + "bet.enabled"));
+        r.bool(PREFIX + "bet.enabled"));
   }
 
   private static String dirName(String path, String fallback) {

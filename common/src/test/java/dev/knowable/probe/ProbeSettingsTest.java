@@ -28,7 +28,8 @@ class ProbeSettingsTest {
     ProbeSettings probe = ProbeSettings.from(raw());
     assertThat(probe.mlp()).isEqualTo(new MlpSettings(2048, 0.1, 1e-4, 64, 20, 3));
     assertThat(probe.seeds()).hasSize(10);
-    assertThat(probe.linear().regParam()).isZero();
+    assertThat(probe.linear().regParams()).containsExactly(1.0, 0.1, 0.01, 0.001, 0.0001);
+    assertThat(probe.linear().maxIter()).isEqualTo(200);
     assertThat(probe.contextKs()).containsExactly(1, 2, 3, 4);
     assertThat(probe.modelPair()).isEqualTo("small->large");
     assertThat(probe.labelKinds()).containsExactly(LabelKind.GAP);

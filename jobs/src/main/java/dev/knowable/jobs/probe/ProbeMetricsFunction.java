@@ -15,7 +15,9 @@ import org.apache.spark.sql.RowFactory;
 /**
  * Turns the scored evaluation rows of one trained probe (a group of {@link ProbeTables#SCORED}
  * rows; probe-example sized) into probe_metrics rows, one per (eval domain, eval split):
- * exact AUC, seeded bootstrap interval, class counts and accuracy.
+ * exact AUC, seeded bootstrap interval resampling documents, class counts and accuracy.
+ * Rows are taken in (doc_id, position) order, so the numbers do not depend on the order
+ * in which Spark delivered them.
  *
  * <p>Accuracy: probes predict class 1 when P(class 1) &gt;= 0.5. BET has no training, so
  * its threshold (and direction) is the best one on the train domain's own val split,
@@ -60,20 +62,40 @@ public final class ProbeMetricsFunction implements FlatMapGroupsFunction<String,
     return sb.toString();
   }
 
+  /** One evaluation set's rows, taken in (doc_id, position) order whatever order Spark delivered. */
   private static final class EvalSet {
-    final List<Double> scores = new ArrayList<>();
-    final List<Integer> labels = new ArrayList<>();
+    private record Item(String docId, int position, double score, int label) {}
+
+    private final List<Item> items = new ArrayList<>();
+    private boolean sorted;
+
+    void add(String docId, int position, double score, int label) {
+      items.add(new Item(docId, position, score, label));
+      sorted = false;
+    }
+
+    private List<Item> items() {
+      if (!sorted) {
+        items.sort(java.util.Comparator.comparing(Item::docId).thenComparingInt(Item::position));
+        sorted = true;
+      }
+      return items;
+    }
 
     double[] scores() {
-      return scores.stream().mapToDouble(Double::doubleValue).toArray();
+      return items().stream().mapToDouble(Item::score).toArray();
     }
 
     int[] labels() {
-      return labels.stream().mapToInt(Integer::intValue).toArray();
+      return items().stream().mapToInt(Item::label).toArray();
+    }
+
+    String[] docIds() {
+      return items().stream().map(Item::docId).toArray(String[]::new);
     }
 
     void negate() {
-      scores.replaceAll(x -> -x);
+      items.replaceAll(i -> new Item(i.docId(), i.position(), -i.score(), i.label()));
     }
   }
 
@@ -88,8 +110,7 @@ public final class ProbeMetricsFunction implements FlatMapGroupsFunction<String,
       Row r = rows.next();
       first = first == null ? r : first;
       EvalSet s = sets.computeIfAbsent(List.of(r.getAs("eval_domain"), r.getAs("eval_split")), k -> new EvalSet());
-      s.scores.add(r.getAs("score"));
-      s.labels.add(r.getAs("label"));
+      s.add(r.getAs("doc_id"), r.<Integer>getAs("position"), r.<Double>getAs("score"), r.<Integer>getAs("label"));
     }
     String probeKind = first.getAs("probe_kind");
     String trainDomain = first.getAs("train_domain");
@@ -115,7 +136,9 @@ public final class ProbeMetricsFunction implements FlatMapGroupsFunction<String,
       int[] labels = e.getValue().labels();
       long n1 = java.util.Arrays.stream(labels).filter(y -> y == 1).count();
       long bootstrapSeed = 31L * seed + (key + e.getKey()).hashCode();
-      BootstrapCi.Interval ci = BootstrapCi.auc(scores, labels, bootstrapResamples, bootstrapSeed);
+      // Documents, not positions, are resampled: positions of one document are correlated.
+      BootstrapCi.Interval ci = BootstrapCi.auc(scores, labels, e.getValue().docIds(), bootstrapResamples,
+          bootstrapSeed);
       BestThreshold.Threshold oracle = bet ? BestThreshold.best(scores, labels) : null;
       out.add(RowFactory.create(modelPair, probeKind, first.getAs("layer"), first.getAs("band"),
           first.getAs("label_kind"), trainDomain, e.getKey().get(0), e.getKey().get(1), seed,

@@ -96,7 +96,7 @@ public final class ProbeStage implements Stage {
       examples = withContextIds(examples, tables);
     }
     examples = examples.persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> mlpFits = null;
+    Dataset<Row> fits = null;
     Dataset<Row> allScored = null;
     try {
       Populations pops = populations(examples, settings.pooled());
@@ -119,41 +119,17 @@ public final class ProbeStage implements Stage {
       int firstSeed = settings.seeds().get(0);
 
       List<Dataset<Row>> scored = new ArrayList<>();
-      List<Row> modelRows = new ArrayList<>();
       if (settings.bet()) {
         scored.add(betScores(evalRows, trainDomains, firstSeed));
       }
-      // Logistic fits (linear and context probes) are queued, then run a few at a time.
-      List<LogisticFit> fits = new ArrayList<>();
-      for (String band : pops.bands()) {
-        for (String kind : pops.kinds()) {
-          for (String domain : trainDomains) {
-            long[] n = pops.train(band, kind, domain);
-            if (n[0] == 0 || n[1] == 0) {
-              LOG.warn("Band {} kind {} domain {}: train split has {} / {} examples per class; no logistic probes",
-                  band, kind, domain, n[0], n[1]);
-              continue;
-            }
-            Dataset<Row> train = trainRows(examples, band, kind, domain);
-            Dataset<Row> eval = evalRows.filter(col("band").equalTo(band).and(col("label_kind").equalTo(kind)));
-            if (settings.linearProbe()) {
-              for (String hidden : layers) {
-                int layer = ProbeExamples.layerOf(hidden);
-                fits.add(new LogisticFit(ProbeTables.LINEAR, layer, LinearProbe.hiddenVector(hidden), train, eval,
-                    band, kind, domain, firstSeed, n));
-              }
-            }
-            for (int k : settings.contextKs()) {
-              fits.add(new LogisticFit(ProbeTables.CONTEXT_PREFIX + k, null, contextVector(k, settings), train, eval,
-                  band, kind, domain, firstSeed, n));
-            }
-          }
-        }
-      }
-      runLogisticFits(fits, settings, scored, modelRows);
-      if (settings.mlp() != null && !layers.isEmpty()) {
-        mlpFits = trainMlps(spark, examples, layers, trainDomains, settings).persist(StorageLevel.MEMORY_AND_DISK());
-        scored.add(mlpScores(mlpFits));
+      int maxTokenId = settings.contextKs().isEmpty() ? 0 : maxTokenId(examples);
+      Dataset<Row> rows = fitRows(spark, examples, layers, trainDomains, settings);
+      if (rows != null) {
+        fits = rows.groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key,
+                Encoders.STRING())
+            .flatMapGroups(new ProbeFitTask(settings, maxTokenId), Encoders.row(ProbeTables.fitted()))
+            .persist(StorageLevel.MEMORY_AND_DISK());
+        scored.add(fitScores(fits));
       }
       if (scored.isEmpty()) {
         throw new IllegalStateException("knowable.probe enables no probe kind: nothing to evaluate");
@@ -180,11 +156,12 @@ public final class ProbeStage implements Stage {
       extras.put("seeds", settings.seeds());
       long metricRows = tables.write(ProbeTables.METRICS, metrics, List.of(), extras);
 
-      Dataset<Row> models = spark.createDataFrame(modelRows, ProbeTables.schema(ProbeTables.MODELS));
-      if (mlpFits != null) {
-        models = models.unionByName(mlpFits.select(
-            List.of(ProbeTables.schema(ProbeTables.MODELS).fieldNames()).stream().map(c -> col(c))
-                .toArray(Column[]::new)));
+      Dataset<Row> models = fits == null
+          ? spark.createDataFrame(List.of(), ProbeTables.schema(ProbeTables.MODELS))
+          : fits.select(List.of(ProbeTables.schema(ProbeTables.MODELS).fieldNames()).stream().map(c -> col(c))
+              .toArray(Column[]::new));
+      if (!settings.contextKs().isEmpty()) {
+        extras.put("context_max_token_id", maxTokenId);
       }
       tables.write(ProbeTables.MODELS, models, List.of("probe_kind"), extras);
       tables.write(ProbeTables.CROSS_DOMAIN, crossDomain(tables.read(ProbeTables.METRICS, name())), List.of(),
@@ -202,8 +179,8 @@ public final class ProbeStage implements Stage {
       if (allScored != null) {
         allScored.unpersist();
       }
-      if (mlpFits != null) {
-        mlpFits.unpersist();
+      if (fits != null) {
+        fits.unpersist();
       }
       examples.unpersist();
     }
@@ -265,9 +242,9 @@ public final class ProbeStage implements Stage {
         col("small_entropy").cast(DataTypes.DoubleType).as("score"), col("label"), col("doc_id"), col("position"));
   }
 
-  /** The evaluation scores the MLP tasks returned, one row each. */
-  private static Dataset<Row> mlpScores(Dataset<Row> mlpFits) {
-    return mlpFits.select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"),
+  /** The evaluation scores the probe tasks returned, one row each. */
+  private static Dataset<Row> fitScores(Dataset<Row> fits) {
+    return fits.select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"),
             col("seed"),
             explode(arrays_zip(col("eval_domains"), col("eval_splits"), col("eval_scores"), col("eval_labels"),
                 col("eval_doc_ids"), col("eval_positions"))).as("e"))
@@ -275,93 +252,6 @@ public final class ProbeStage implements Stage {
             col("e.eval_domains").as("eval_domain"), col("e.eval_splits").as("eval_split"),
             col("e.eval_scores").as("score"), col("e.eval_labels").as("label"), col("e.eval_doc_ids").as("doc_id"),
             col("e.eval_positions").as("position"));
-  }
-
-  /** One queued logistic-regression probe: its features, data and identity. */
-  private record LogisticFit(String probeKind, Integer layer, Column features, Dataset<Row> train, Dataset<Row> eval,
-      String band, String kind, String domain, int seed, long[] trainCounts) {}
-
-  /** What a fit returns: its scored evaluation rows and its probe_models row. */
-  private record LogisticResult(Dataset<Row> scored, Row model) {}
-
-  /**
-   * Runs the queued fits, {@code linear.concurrent-fits} at a time (Spark accepts jobs from
-   * several driver threads), and appends their results in queue order, so the output does
-   * not depend on which fit finished first.
-   */
-  private static void runLogisticFits(List<LogisticFit> fits, ProbeSettings settings, List<Dataset<Row>> scored,
-      List<Row> modelRows) {
-    if (fits.isEmpty()) {
-      return;
-    }
-    int threads = Math.min(settings.linear().concurrentFits(), fits.size());
-    long start = System.nanoTime();
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
-    try {
-      List<java.util.concurrent.Future<LogisticResult>> futures = new ArrayList<>();
-      for (LogisticFit f : fits) {
-        futures.add(pool.submit(() -> fitLogistic(f, settings)));
-      }
-      for (java.util.concurrent.Future<LogisticResult> fu : futures) {
-        LogisticResult r = fu.get();
-        scored.add(r.scored());
-        modelRows.add(r.model());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while fitting logistic probes", e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      Throwable cause = e.getCause();
-      throw cause instanceof RuntimeException re ? re : new IllegalStateException(cause.getMessage(), cause);
-    } finally {
-      pool.shutdownNow();
-    }
-    LOG.info("{} logistic probes fitted in {} s ({} at a time)", fits.size(),
-        String.format("%.1f", (System.nanoTime() - start) / 1e9), threads);
-  }
-
-  /** Fits one logistic-regression probe on the given features: its scored evaluation rows and model row. */
-  private static LogisticResult fitLogistic(LogisticFit f, ProbeSettings settings) {
-    long start = System.nanoTime();
-    LogisticRegressionModel model = LinearProbe.fit(
-        f.train().select(f.features().as(LinearProbe.FEATURES), col("label")), settings.linear());
-    LOG.info("{} probe layer={} band={} kind={} train_domain={}: {} iterations, {} s", f.probeKind(), f.layer(),
-        f.band(), f.kind(), f.domain(), model.summary().totalIterations(),
-        String.format("%.1f", (System.nanoTime() - start) / 1e9));
-    Dataset<Row> scored = LinearProbe.score(model, f.eval().select(f.features().as(LinearProbe.FEATURES),
-            col("domain"), col("split"), col("label"), col("doc_id"), col("position")))
-        .select(lit(f.probeKind()).as("probe_kind"), lit(f.layer()).cast(DataTypes.IntegerType).as("layer"),
-            lit(f.band()).as("band"), lit(f.kind()).as("label_kind"), lit(f.domain()).as("train_domain"),
-            lit(f.seed()).as("seed"), col("domain").as("eval_domain"), col("split").as("eval_split"),
-            col(LinearProbe.SCORE).as("score"), col("label"), col("doc_id"), col("position"));
-    double[] coefficients = model.coefficients().toArray();
-    float[] w = new float[coefficients.length];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (float) coefficients[i];
-    }
-    Row row = RowFactory.create(settings.modelPair(), f.layer(), f.band(), f.kind(), f.domain(), f.seed(), w.length,
-        0, w, new float[] {(float) model.intercept()}, null, null, f.trainCounts()[0] + f.trainCounts()[1], null,
-        model.summary().totalIterations(), null, null, f.probeKind());
-    return new LogisticResult(scored, row);
-  }
-
-  private static Column contextVector(int k, ProbeSettings settings) {
-    ContextFeatures encoder = new ContextFeatures(k, settings.contextBuckets(), ProbeSettings.MAX_CONTEXT_K);
-    if (k > 2) {
-      UserDefinedFunction udf = org.apache.spark.sql.functions.udf(
-          (UDF1<scala.collection.Seq<Integer>, Vector>) ids -> {
-            int[] last = new int[ids.size()];
-            for (int j = 0; j < last.length; j++) {
-              last[j] = ids.apply(j);
-            }
-            return encoder.encode(last);
-          }, SQLDataTypes.VectorType());
-      return udf.apply(col(CONTEXT_IDS));
-    }
-    UserDefinedFunction udf = org.apache.spark.sql.functions.udf(
-        (UDF2<Integer, Integer, Vector>) (current, previous) -> encoder.encode(current,
-            previous == null ? -1 : previous), SQLDataTypes.VectorType());
-    return udf.apply(col("token_id"), col("prev_token_id"));
   }
 
   /** Column of the last MAX_CONTEXT_K input ids, current first, -1 before the document start. */
@@ -380,37 +270,71 @@ public final class ProbeStage implements Stage {
         .drop("token_ids");
   }
 
+  /** The largest token id of the context columns: sizes the one-hot slots of the context baselines. */
+  private static int maxTokenId(Dataset<Row> examples) {
+    Row r = examples.agg(max(org.apache.spark.sql.functions.array_max(contextColumn(examples)))).first();
+    return r.isNullAt(0) ? 0 : Math.max(0, r.getInt(0));
+  }
+
+  /** The last MAX_CONTEXT_K (k > 2 configured) or 2 input ids, current first, -1 before the document start. */
+  private static Column contextColumn(Dataset<Row> examples) {
+    if (List.of(examples.columns()).contains(CONTEXT_IDS)) {
+      return col(CONTEXT_IDS);
+    }
+    return array(col("token_id"), org.apache.spark.sql.functions.coalesce(col("prev_token_id"), lit(-1)));
+  }
+
   /**
-   * Trains every MLP configuration in one Spark job: rows are assigned to configurations
-   * relationally (train/val rows of the train domain as "fit", val/test rows of every
-   * domain as "eval", crossed with the seeds) and grouped so each configuration is one task.
+   * The rows of every probe to train, assigned relationally so each probe is one group
+   * (one Spark task): train/val rows of the train domain as "fit", val/test rows of every
+   * domain as "eval". MLP probes are crossed with the seeds; logistic fits are
+   * deterministic and use the first seed. Null when no probe kind is enabled.
    */
-  private static Dataset<Row> trainMlps(SparkSession spark, Dataset<Row> examples, List<String> layers,
+  private static Dataset<Row> fitRows(SparkSession spark, Dataset<Row> examples, List<String> layers,
       List<String> trainDomains, ProbeSettings settings) {
     Column fitTargets = settings.pooled() ? array(col("domain"), lit(ProbeSettings.POOLED)) : array(col("domain"));
-    Dataset<Row> rows = null;
-    for (String hidden : layers) {
-      Dataset<Row> base = examples.select(lit(ProbeExamples.layerOf(hidden)).as("layer"), col("band"),
-          col("label_kind"), col("domain"), col("split"), col("label"), col(hidden).as("features"), col("doc_id"),
-          col("position"));
-      Dataset<Row> fit = base.filter(col("split").isin("train", "val"))
-          .withColumn("train_domain", explode(fitTargets))
-          .filter(col("train_domain").isin(trainDomains.toArray()))
-          .withColumn("role", lit(MlpProbeTask.FIT));
-      Dataset<Row> eval = base.filter(col("split").isin(EVAL_SPLITS.toArray()))
-          .withColumn("train_domain", explode(literalArray(trainDomains)))
-          .withColumn("role", lit(MlpProbeTask.EVAL));
-      Dataset<Row> both = fit.unionByName(eval);
-      rows = rows == null ? both : rows.unionByName(both);
-    }
-    LOG.info("Training MLP probes: {} layers x train domains {} x seeds {}, one task each", layers.size(),
-        trainDomains, settings.seeds());
+    Column noFeatures = lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType));
+    Column noContext = lit(null).cast(DataTypes.createArrayType(DataTypes.IntegerType));
+    Column context = contextColumn(examples);
     Dataset<Row> seeds = spark.createDataFrame(settings.seeds().stream().map(s -> RowFactory.create(s)).toList(),
         new org.apache.spark.sql.types.StructType().add("seed", DataTypes.IntegerType));
-    return rows.crossJoin(seeds)
-        .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) MlpProbeTask::key,
-            Encoders.STRING())
-        .flatMapGroups(new MlpProbeTask(settings.mlp(), settings.modelPair()), Encoders.row(ProbeTables.mlpFit()));
+    Column firstSeed = lit(settings.seeds().get(0));
+    List<Dataset<Row>> parts = new ArrayList<>();
+    for (String hidden : layers) {
+      int layer = ProbeExamples.layerOf(hidden);
+      if (settings.linearProbe()) {
+        parts.add(probeRows(examples, ProbeTables.LINEAR, lit(layer), col(hidden), noContext, trainDomains,
+            fitTargets).withColumn("seed", firstSeed));
+      }
+      if (settings.mlp() != null) {
+        parts.add(probeRows(examples, ProbeTables.MLP, lit(layer), col(hidden), noContext, trainDomains, fitTargets)
+            .crossJoin(seeds));
+      }
+    }
+    for (int k : settings.contextKs()) {
+      parts.add(probeRows(examples, ProbeTables.CONTEXT_PREFIX + k, lit(null).cast(DataTypes.IntegerType),
+          noFeatures, org.apache.spark.sql.functions.slice(context, 1, k), trainDomains, fitTargets)
+          .withColumn("seed", firstSeed));
+    }
+    LOG.info("Training probes: {} layers x train domains {}; linear {}, MLP seeds {}, context ks {}; one task each",
+        layers.size(), trainDomains, settings.linearProbe(), settings.mlp() == null ? List.of() : settings.seeds(),
+        settings.contextKs());
+    return parts.stream().reduce(Dataset::unionByName).orElse(null);
+  }
+
+  private static Dataset<Row> probeRows(Dataset<Row> examples, String kind, Column layer, Column features,
+      Column context, List<String> trainDomains, Column fitTargets) {
+    Dataset<Row> base = examples.select(lit(kind).as("probe_kind"), layer.as("layer"), col("band"),
+        col("label_kind"), col("domain"), col("split"), col("label"), features.as("features"),
+        context.as("context"), col("doc_id"), col("position"));
+    Dataset<Row> fit = base.filter(col("split").isin("train", "val"))
+        .withColumn("train_domain", explode(fitTargets))
+        .filter(col("train_domain").isin(trainDomains.toArray()))
+        .withColumn("role", lit(ProbeFitTask.FIT));
+    Dataset<Row> eval = base.filter(col("split").isin(EVAL_SPLITS.toArray()))
+        .withColumn("train_domain", explode(literalArray(trainDomains)))
+        .withColumn("role", lit(ProbeFitTask.EVAL));
+    return fit.unionByName(eval);
   }
 
   /** Mean and spread over seeds of test AUC per train domain x eval domain x probe. */

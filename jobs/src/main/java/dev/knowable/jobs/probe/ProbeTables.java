@@ -38,8 +38,8 @@ public final class ProbeTables {
     return SparkSchemas.of(table);
   }
 
-  /** The rows an MLP task returns: a probe_models row plus its evaluation scores as parallel arrays. */
-  static StructType mlpFit() {
+  /** The rows a probe task returns: a probe_models row plus its evaluation scores as parallel arrays. */
+  static StructType fitted() {
     return schema(MODELS)
         .add("eval_domains", DataTypes.createArrayType(DataTypes.StringType))
         .add("eval_splits", DataTypes.createArrayType(DataTypes.StringType))
