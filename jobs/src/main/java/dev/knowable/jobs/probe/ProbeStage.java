@@ -290,7 +290,7 @@ public final class ProbeStage implements Stage {
    * domain as "eval". MLP probes are crossed with the seeds; logistic fits are
    * deterministic and use the first seed. Null when no probe kind is enabled.
    */
-  private static Dataset<Row> fitRows(SparkSession spark, Dataset<Row> examples, List<String> layers,
+  static Dataset<Row> fitRows(SparkSession spark, Dataset<Row> examples, List<String> layers,
       List<String> trainDomains, ProbeSettings settings) {
     Column fitTargets = settings.pooled() ? array(col("domain"), lit(ProbeSettings.POOLED)) : array(col("domain"));
     Column noFeatures = lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType));
