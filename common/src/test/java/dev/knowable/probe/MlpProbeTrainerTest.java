@@ -19,7 +19,16 @@ class MlpProbeTrainerTest {
     float[][] xVal = ProbeFeatureFixtures.features(200, yVal, separable, random);
     float[][] xTest = ProbeFeatureFixtures.features(600, yTest, separable, random);
     MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(xTrain, yTrain, xVal, yVal, SMALL, 3);
-    assertThat(fit.bestEpoch()).isBetween(1, fit.epochsRun());
+    // The returned weights are the kept checkpoint: their val cross-entropy, recomputed
+    // here from the weights, is the reported best; training stopped by patience or the cap.
+    double loss = 0;
+    for (int i = 0; i < xVal.length; i++) {
+      double p = fit.weights().probabilityOfClass1(xVal[i]);
+      loss -= Math.log(yVal[i] == 1 ? p : 1 - p);
+    }
+    assertThat(loss / xVal.length).isCloseTo(fit.bestValLoss(), org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(fit.epochsRun() == SMALL.maxEpochs() || fit.epochsRun() - fit.bestEpoch() == SMALL.patience())
+        .as("stopped after %d epochs, best %d", fit.epochsRun(), fit.bestEpoch()).isTrue();
     double[] scores = new double[xTest.length];
     for (int i = 0; i < scores.length; i++) {
       scores[i] = fit.weights().probabilityOfClass1(xTest[i]);

@@ -141,6 +141,19 @@ public final class Main {
     return names;
   }
 
+  static final String SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions";
+
+  /** Four shuffle partitions per local core: local[n], local[*] or local[n,retries]. */
+  static int localShufflePartitions(String master) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?\\])?")
+        .matcher(master.trim());
+    int cores = Runtime.getRuntime().availableProcessors();
+    if (m.matches() && m.group(1) != null && !m.group(1).equals("*")) {
+      cores = Integer.parseInt(m.group(1));
+    }
+    return Math.max(4, 4 * cores);
+  }
+
   /** Runs {@code work} in a session built from the config, and stops the session. */
   static void withSession(KnowableConfig config, String command, java.util.function.Consumer<SparkSession> work) {
     SparkSession.Builder builder = SparkSession.builder().appName(config.spark().appName() + " " + command);
@@ -151,6 +164,13 @@ public final class Main {
     // logConf with this regex, which knowable extends by "credential" unless the user sets one.
     if (!config.spark().conf().containsKey("spark.redaction.regex")) {
       builder = builder.config("spark.redaction.regex", Secrets.SPARK_REDACTION_REGEX);
+    }
+    // Local mode: Spark's default of 200 shuffle partitions turns every group-by of a small
+    // run into 200 tiny tasks; a few per core is enough on one machine. Clusters keep
+    // their own setting (spark-defaults or knowable.spark.conf).
+    String master = config.spark().master();
+    if (master.startsWith("local") && !config.spark().conf().containsKey(SHUFFLE_PARTITIONS)) {
+      builder = builder.config(SHUFFLE_PARTITIONS, String.valueOf(localShufflePartitions(master)));
     }
     for (Map.Entry<String, String> e : config.spark().conf().entrySet()) {
       builder = builder.config(e.getKey(), e.getValue());

@@ -68,4 +68,13 @@ class MainTest {
     assertThat(Main.parse(new String[] {"sql", "SELECT 1"}).query()).isEqualTo("SELECT 1");
     assertThatThrownBy(() -> Main.parse(new String[] {"sql"})).hasMessageContaining("sql needs a query");
   }
+
+  @Test
+  void localModeGetsFourShufflePartitionsPerCore() {
+    assertThat(Main.localShufflePartitions("local[3]")).isEqualTo(12);
+    assertThat(Main.localShufflePartitions("local[1]")).isEqualTo(4);
+    assertThat(Main.localShufflePartitions("local[2,4]")).isEqualTo(8);
+    assertThat(Main.localShufflePartitions("local[*]"))
+        .isEqualTo(Math.max(4, 4 * Runtime.getRuntime().availableProcessors()));
+  }
 }

@@ -96,7 +96,6 @@ class ProbeExamplesTest extends SparkTestBase {
         .containsEntry("train t9 c0", 1L).containsEntry("train t9 c1", 1L).containsEntry("train t10 c1", 1L)
         .doesNotContainKeys("train t8 c0", "val t8 c1");
     long t10Class0 = counts.getOrDefault("train t10 c0", 0L);
-    assertThat(t10Class0).isBetween(0L, 4L);
     assertThat(countsByTokenAndLabel(ProbeExamples.tokenIdentityBalance(labelled, BalanceKey.CURRENT, 3)))
         .as("seeded: the same rows again").isEqualTo(counts);
 
@@ -112,6 +111,32 @@ class ProbeExamplesTest extends SparkTestBase {
     assertThat(manifestCounts).hasSize(1);
     assertThat(manifestCounts.get(0)).containsEntry("split", "train").containsEntry("n_class0", n0)
         .containsEntry("n_class1", n1);
+  }
+
+  @Test
+  void keepProbabilityIsTheClassRatioAndDoesNotDependOnPartitioning() {
+    // t11: 1,000 class-1 and 4,000 class-0 rows: every class-1 row is kept, each class-0 row
+    // with probability 1/4. Binomial(4000, 1/4): mean 1,000, sd 27.4; 4 sd either side
+    // fails a wrong rate (1/3 would give 1,333, 1/5 would give 800).
+    List<Row> rows = new ArrayList<>();
+    add(rows, "train", 1, 11, 1, 1000);
+    add(rows, "train", 1, 11, 0, 4000);
+    Dataset<Row> labelled = spark.createDataFrame(rows, LABELLED);
+    Dataset<Row> balanced = ProbeExamples.tokenIdentityBalance(labelled, BalanceKey.CURRENT, 5);
+    Map<String, Long> counts = countsByTokenAndLabel(balanced);
+    assertThat(counts).containsEntry("train t11 c1", 1000L);
+    assertThat(counts.get("train t11 c0")).isBetween(1000L - 110, 1000L + 110);
+    // The same rows in another partitioning: the same rows kept (the keep draw hashes the
+    // row's identity, not its place in a partition).
+    Dataset<Row> shuffled = ProbeExamples.tokenIdentityBalance(
+        labelled.repartition(7, org.apache.spark.sql.functions.rand(1)), BalanceKey.CURRENT, 5);
+    assertThat(balanced.exceptAll(shuffled).count()).isZero();
+    assertThat(shuffled.exceptAll(balanced).count()).isZero();
+    Dataset<Row> classA = ProbeExamples.classBalance(balanced, 5);
+    Dataset<Row> classB = ProbeExamples.classBalance(shuffled.repartition(3), 5);
+    assertThat(classA.count()).isPositive();
+    assertThat(classA.exceptAll(classB).count()).isZero();
+    assertThat(classB.exceptAll(classA).count()).isZero();
   }
 
   @Test
