@@ -33,22 +33,26 @@ public final class BootstrapCi {
     }
     int n = scores.length;
     SplittableRandom random = new SplittableRandom(seed);
+    RocAuc.Prepared prepared = new RocAuc.Prepared(scores, labels);
     double[] aucs = new double[resamples];
     int valid = 0;
-    double[] s = new double[n];
-    int[] y = new int[n];
+    int[] weights = new int[n];
     for (int r = 0; r < resamples; r++) {
+      java.util.Arrays.fill(weights, 0);
       for (int i = 0; i < n; i++) {
-        int pick = random.nextInt(n);
-        s[i] = scores[pick];
-        y[i] = labels[pick];
+        weights[random.nextInt(n)]++;
       }
-      double auc = RocAuc.exact(s, y);
+      double auc = prepared.auc(weights);
       // A resample holding one class only has no AUC: it is left out, not counted as 0.5.
       if (!Double.isNaN(auc)) {
         aucs[valid++] = auc;
       }
     }
+    return interval(aucs, valid);
+  }
+
+  /** The percentile interval of the first {@code valid} resampled AUCs. */
+  static Interval interval(double[] aucs, int valid) {
     if (valid == 0) {
       return new Interval(Double.NaN, Double.NaN);
     }
@@ -73,43 +77,45 @@ public final class BootstrapCi {
     if (resamples <= 0 || Double.isNaN(RocAuc.exact(scores, labels))) {
       return new Interval(Double.NaN, Double.NaN);
     }
-    java.util.TreeMap<String, java.util.List<Integer>> byGroup = new java.util.TreeMap<>();
-    for (int i = 0; i < n; i++) {
-      byGroup.computeIfAbsent(groups[i], k -> new java.util.ArrayList<>()).add(i);
+    int[] groupOfRow = groupIndex(groups);
+    int g = 0;
+    for (int x : groupOfRow) {
+      g = Math.max(g, x + 1);
     }
-    int[][] members = byGroup.values().stream()
-        .map(rows -> rows.stream().mapToInt(Integer::intValue).toArray()).toArray(int[][]::new);
-    int g = members.length;
     SplittableRandom random = new SplittableRandom(seed);
+    RocAuc.Prepared prepared = new RocAuc.Prepared(scores, labels);
     double[] aucs = new double[resamples];
     int valid = 0;
-    double[] s = new double[n * 2];
-    int[] y = new int[n * 2];
+    int[] drawn = new int[g];
+    int[] weights = new int[n];
     for (int r = 0; r < resamples; r++) {
-      int m = 0;
+      java.util.Arrays.fill(drawn, 0);
       for (int k = 0; k < g; k++) {
-        for (int row : members[random.nextInt(g)]) {
-          if (m == y.length) {
-            s = Arrays.copyOf(s, m * 2);
-            y = Arrays.copyOf(y, m * 2);
-          }
-          s[m] = scores[row];
-          y[m] = labels[row];
-          m++;
-        }
+        drawn[random.nextInt(g)]++;
       }
-      double auc = RocAuc.exact(Arrays.copyOf(s, m), Arrays.copyOf(y, m));
+      for (int i = 0; i < n; i++) {
+        weights[i] = drawn[groupOfRow[i]];
+      }
+      double auc = prepared.auc(weights);
       if (!Double.isNaN(auc)) {
         aucs[valid++] = auc;
       }
     }
-    if (valid == 0) {
-      return new Interval(Double.NaN, Double.NaN);
+    return interval(aucs, valid);
+  }
+
+  /** Each row's group as an index into the sorted distinct group ids. */
+  static int[] groupIndex(String[] groups) {
+    String[] ids = java.util.Arrays.stream(groups).distinct().sorted().toArray(String[]::new);
+    java.util.Map<String, Integer> index = new java.util.HashMap<>();
+    for (int i = 0; i < ids.length; i++) {
+      index.put(ids[i], i);
     }
-    double[] sorted = Arrays.copyOf(aucs, valid);
-    Arrays.sort(sorted);
-    double tail = (1 - LEVEL) / 2;
-    return new Interval(quantile(sorted, tail), quantile(sorted, 1 - tail));
+    int[] out = new int[groups.length];
+    for (int i = 0; i < groups.length; i++) {
+      out[i] = index.get(groups[i]);
+    }
+    return out;
   }
 
   /** Linear interpolation between order statistics (the common "type 7" quantile). */

@@ -1,10 +1,6 @@
 package dev.knowable.metrics;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -45,44 +41,31 @@ public final class PairedBootstrap {
     }
     double aucA = RocAuc.exact(a, labels);
     double aucB = RocAuc.exact(b, labels);
-    Map<String, List<Integer>> byGroup = new LinkedHashMap<>();
-    String[] ids = groups.clone();
-    Arrays.sort(ids);
-    for (String g : ids) {
-      byGroup.putIfAbsent(g, new ArrayList<>());
+    int[] groupOfRow = BootstrapCi.groupIndex(groups);
+    int g = 0;
+    for (int x : groupOfRow) {
+      g = Math.max(g, x + 1);
     }
-    for (int i = 0; i < n; i++) {
-      byGroup.get(groups[i]).add(i);
-    }
-    List<int[]> members = new ArrayList<>();
-    byGroup.values().forEach(rows -> members.add(rows.stream().mapToInt(Integer::intValue).toArray()));
-    int g = members.size();
     if (resamples <= 0 || Double.isNaN(aucA) || Double.isNaN(aucB)) {
       return new Difference(aucA, aucB, aucA - aucB, Double.NaN, Double.NaN, g);
     }
     SplittableRandom random = new SplittableRandom(seed);
+    RocAuc.Prepared pa = new RocAuc.Prepared(a, labels);
+    RocAuc.Prepared pb = new RocAuc.Prepared(b, labels);
     double[] diffs = new double[resamples];
     int valid = 0;
-    double[] sa = new double[n * 2];
-    double[] sb = new double[n * 2];
-    int[] sy = new int[n * 2];
+    int[] drawn = new int[g];
+    int[] weights = new int[n];
     for (int r = 0; r < resamples; r++) {
-      int m = 0;
+      Arrays.fill(drawn, 0);
       for (int k = 0; k < g; k++) {
-        for (int row : members.get(random.nextInt(g))) {
-          if (m == sy.length) {
-            sa = Arrays.copyOf(sa, m * 2);
-            sb = Arrays.copyOf(sb, m * 2);
-            sy = Arrays.copyOf(sy, m * 2);
-          }
-          sa[m] = a[row];
-          sb[m] = b[row];
-          sy[m] = labels[row];
-          m++;
-        }
+        drawn[random.nextInt(g)]++;
       }
-      double da = RocAuc.exact(Arrays.copyOf(sa, m), Arrays.copyOf(sy, m));
-      double db = RocAuc.exact(Arrays.copyOf(sb, m), Arrays.copyOf(sy, m));
+      for (int i = 0; i < n; i++) {
+        weights[i] = drawn[groupOfRow[i]];
+      }
+      double da = pa.auc(weights);
+      double db = pb.auc(weights);
       // A resample holding one class only has no AUC: it is left out.
       if (!Double.isNaN(da) && !Double.isNaN(db)) {
         diffs[valid++] = da - db;

@@ -3,6 +3,8 @@ package dev.knowable.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +62,36 @@ class RocAucTest {
       y[0] = 0;
       y[1] = 1;
       assertThat(RocAuc.exact(s, y)).as("trial %d", trial).isCloseTo(pairCount(s, y), within(1e-12));
+    }
+  }
+
+  @Test
+  void preparedWeightedAucEqualsExactOnTheRepeatedRows() {
+    Random random = new Random(8);
+    for (int trial = 0; trial < 50; trial++) {
+      int n = 1 + random.nextInt(40);
+      double[] s = new double[n];
+      int[] y = new int[n];
+      int[] w = new int[n];
+      List<Double> rs = new ArrayList<>();
+      List<Integer> ry = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        s[i] = random.nextInt(6) / 2.0;
+        y[i] = random.nextInt(2);
+        w[i] = random.nextInt(4);
+        for (int k = 0; k < w[i]; k++) {
+          rs.add(s[i]);
+          ry.add(y[i]);
+        }
+      }
+      double expected = RocAuc.exact(rs.stream().mapToDouble(Double::doubleValue).toArray(),
+          ry.stream().mapToInt(Integer::intValue).toArray());
+      double got = new RocAuc.Prepared(s, y).auc(w);
+      if (Double.isNaN(expected)) {
+        assertThat(got).isNaN();
+      } else {
+        assertThat(got).as("trial %d", trial).isEqualTo(expected);
+      }
     }
   }
 }

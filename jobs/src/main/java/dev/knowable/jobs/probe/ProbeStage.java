@@ -163,6 +163,18 @@ public final class ProbeStage implements Stage {
       if (!settings.contextKs().isEmpty()) {
         extras.put("context_max_token_id", maxTokenId);
       }
+      if (fits != null && settings.mlp() != null) {
+        // Training cut short: the best validation loss came in the last allowed epoch, so
+        // more epochs might have helped (the report shows this count next to the MLP rows).
+        Row mlp = fits.filter(col("probe_kind").equalTo(ProbeTables.MLP))
+            .agg(count(lit(1)), sum(when(col("best_epoch").equalTo(col("epochs_run"))
+                .and(col("epochs_run").equalTo(settings.mlp().maxEpochs())), 1L).otherwise(0L)))
+            .first();
+        extras.put("mlp_fits", mlp.getLong(0));
+        extras.put("mlp_best_epoch_is_last", mlp.isNullAt(1) ? 0L : mlp.getLong(1));
+        LOG.info("MLP probes: {} of {} kept their last allowed epoch ({} max-epochs): training was cut short",
+            extras.get("mlp_best_epoch_is_last"), mlp.getLong(0), settings.mlp().maxEpochs());
+      }
       tables.write(ProbeTables.MODELS, models, List.of("probe_kind"), extras);
       tables.write(ProbeTables.CROSS_DOMAIN, crossDomain(tables.read(ProbeTables.METRICS, name())), List.of(),
           extras);
