@@ -1,42 +1,34 @@
 package dev.knowable.probe;
 
 import ai.djl.Device;
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
-import ai.djl.nn.Parameter;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.core.Linear;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import java.util.SplittableRandom;
 
 /**
- * Trains the paper's MLP probe with DJL's PyTorch training API on one configuration's
- * rows (called inside a Spark task; the rows are probe-example sized).
+ * Trains the paper's MLP probe, Linear(d, h) -> Dropout -> ReLU -> Linear(h, 2) with
+ * softmax cross-entropy and Adam, on one configuration's rows (called inside a Spark task;
+ * the rows are probe-example sized). The forward pass, its gradient and the Adam step are
+ * written out as DJL NDArray operations on the PyTorch engine, without DJL's autograd:
+ * DJL allows one collecting gradient tape per JVM, which made the MLP tasks of an
+ * executor take turns; written out, they train in parallel on every core. A test checks
+ * the gradients against DJL's autograd.
  *
  * <p>Deterministic for a seed: the initial weights (PyTorch's nn.Linear default,
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in))), the minibatch order and the dropout masks all come
- * from generators seeded by it. After every epoch the loss on the validation rows (in
- * eval mode) decides the checkpoint: the weights of the best epoch are returned, and
+ * from generators seeded by it. Adam follows torch.optim.Adam (betas 0.9 / 0.999, eps 1e-8,
+ * bias-corrected moments, no weight decay). After every epoch the loss on the validation
+ * rows (no dropout) decides the checkpoint: the weights of the best epoch are returned, and
  * training stops after {@code patience} epochs without improvement.
  */
 public final class MlpProbeTrainer {
   /** Validation rows are scored in chunks of this many to bound native memory. */
   private static final int EVAL_CHUNK = 1024;
-  /**
-   * DJL's PyTorch engine allows one collecting GradientCollector per JVM, so MLP tasks that
-   * share an executor take turns per minibatch (their state is separate: results do not
-   * depend on the interleaving).
-   */
-  private static final Object GRADIENT_LOCK = new Object();
+  private static final double BETA1 = 0.9;
+  private static final double BETA2 = 0.999;
+  private static final double EPS = 1e-8;
 
   /** The fitted probe and how training went. */
   public record Fit(MlpWeights weights, int epochsRun, int bestEpoch, double bestValLoss) {}
@@ -57,82 +49,145 @@ public final class MlpProbeTrainer {
     int d = trainX[0].length;
     int h = settings.hidden();
     SplittableRandom random = new SplittableRandom(seed);
-    SequentialBlock block = new SequentialBlock();
-    Linear hidden = Linear.builder().setUnits(h).build();
-    Linear output = Linear.builder().setUnits(2).build();
-    block.add(hidden).add(new SeededDropout(settings.dropout(), random.nextLong())).add(Activation.reluBlock())
-        .add(output);
-    Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) settings.learningRate()))
-        .build();
-    DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-        .optOptimizer(adam).optDevices(new Device[] {Device.cpu()});
-    try (Model model = Model.newInstance("mlp-probe", Device.cpu(), "PyTorch")) {
-      model.setBlock(block);
-      try (Trainer trainer = model.newTrainer(config)) {
-        trainer.initialize(new Shape(1, d));
-        torchDefaultInit(hidden, d, h, random);
-        torchDefaultInit(output, h, 2, random);
-        NDManager manager = trainer.getManager();
-        int[] order = new int[trainX.length];
-        for (int i = 0; i < order.length; i++) {
-          order[i] = i;
-        }
-        MlpWeights best = null;
-        double bestLoss = Double.POSITIVE_INFINITY;
-        int bestEpoch = 0;
-        int epoch = 0;
-        while (epoch < settings.maxEpochs() && epoch - bestEpoch < settings.patience()) {
-          epoch++;
-          shuffle(order, random);
-          for (int start = 0; start < order.length; start += settings.batchSize()) {
-            int end = Math.min(order.length, start + settings.batchSize());
-            try (NDManager batch = manager.newSubManager()) {
-              NDArray x = batch.create(rows(trainX, order, start, end, d), new Shape(end - start, d));
-              NDArray y = batch.create(labels(trainY, order, start, end));
-              synchronized (GRADIENT_LOCK) {
-                try (GradientCollector collector = trainer.newGradientCollector()) {
-                  NDList logits = trainer.forward(new NDList(x));
-                  collector.backward(trainer.getLoss().evaluate(new NDList(y), logits));
-                }
-                trainer.step();
-              }
+    SplittableRandom dropout = new SplittableRandom(random.nextLong());
+    float keep = (float) (1 - settings.dropout());
+    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      Param w1 = new Param(manager, uniform(h * d, d, random), new Shape(h, d));
+      Param b1 = new Param(manager, uniform(h, d, random), new Shape(h));
+      Param w2 = new Param(manager, uniform(2 * h, h, random), new Shape(2, h));
+      Param b2 = new Param(manager, uniform(2, h, random), new Shape(2));
+      Param[] params = {w1, b1, w2, b2};
+      int[] order = new int[trainX.length];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      MlpWeights best = null;
+      double bestLoss = Double.POSITIVE_INFINITY;
+      int bestEpoch = 0;
+      int epoch = 0;
+      long step = 0;
+      while (epoch < settings.maxEpochs() && epoch - bestEpoch < settings.patience()) {
+        epoch++;
+        shuffle(order, random);
+        for (int start = 0; start < order.length; start += settings.batchSize()) {
+          int end = Math.min(order.length, start + settings.batchSize());
+          int b = end - start;
+          try (NDManager batch = manager.newSubManager()) {
+            for (Param p : params) {
+              p.attachTo(batch);
+            }
+            NDArray x = batch.create(rows(trainX, order, start, end, d), new Shape(b, d));
+            NDArray y = batch.create(oneHot(trainY, order, start, end), new Shape(b, 2));
+            NDArray mask = batch.create(mask(b * h, keep, settings.dropout(), dropout), new Shape(b, h));
+            NDList grads = gradients(x, y, mask, w1.value, b1.value, w2.value, b2.value);
+            step++;
+            for (int k = 0; k < params.length; k++) {
+              params[k].adam(grads.get(k + 1), step, settings.learningRate());
             }
           }
-          double valLoss = valX.length == 0 ? Double.NaN : meanLoss(trainer, manager, valX, valY, d);
-          if (valX.length == 0 || valLoss < bestLoss) {
-            bestLoss = valLoss;
-            bestEpoch = epoch;
-            best = snapshot(hidden, output, d, h);
-          }
         }
-        if (best == null) {
-          // Every validation loss was NaN or infinite: no checkpoint is better than another.
-          throw new IllegalStateException("MLP probe: the validation loss was not finite in any of " + epoch
-              + " epochs (" + trainX.length + " train / " + valX.length + " val rows, " + d + " features), so no "
-              + "checkpoint can be chosen. Check the features for NaN or infinite values, or lower "
-              + "knowable.probe.mlp.learning-rate (now " + settings.learningRate() + ").");
+        double valLoss = valX.length == 0 ? Double.NaN : meanLoss(manager, params, valX, valY, d);
+        if (valX.length == 0 || valLoss < bestLoss) {
+          bestLoss = valLoss;
+          bestEpoch = epoch;
+          best = new MlpWeights(d, h, w1.value.toFloatArray(), b1.value.toFloatArray(), w2.value.toFloatArray(),
+              b2.value.toFloatArray());
         }
-        return new Fit(best, epoch, bestEpoch, bestLoss);
       }
+      if (best == null) {
+        // Every validation loss was NaN or infinite: no checkpoint is better than another.
+        throw new IllegalStateException("MLP probe: the validation loss was not finite in any of " + epoch
+            + " epochs (" + trainX.length + " train / " + valX.length + " val rows, " + d + " features), so no "
+            + "checkpoint can be chosen. Check the features for NaN or infinite values, or lower "
+            + "knowable.probe.mlp.learning-rate (now " + settings.learningRate() + ").");
+      }
+      return new Fit(best, epoch, bestEpoch, bestLoss);
     }
   }
 
-  /** PyTorch's nn.Linear default initialisation, drawn from the probe's seeded generator. */
-  private static void torchDefaultInit(Linear layer, int fanIn, int units, SplittableRandom random) {
+  /**
+   * Mean cross-entropy of one minibatch and its gradient, written out.
+   *
+   * @param y one-hot labels [B, 2]
+   * @param mask dropout mask [B, h]: 0 or 1 / keep (all ones without dropout)
+   * @return loss (scalar), dL/dw1 [h, d], dL/db1 [h], dL/dw2 [2, h], dL/db2 [2]
+   */
+  static NDList gradients(NDArray x, NDArray y, NDArray mask, NDArray w1, NDArray b1, NDArray w2, NDArray b2) {
+    long batch = x.getShape().get(0);
+    NDArray dropped = x.matMul(w1.transpose()).add(b1).mul(mask);
+    NDArray a = dropped.maximum(0f);
+    NDArray logits = a.matMul(w2.transpose()).add(b2);
+    NDArray logProb = logits.logSoftmax(1);
+    NDArray loss = logProb.mul(y).sum().neg().div(batch);
+    NDArray dz = logProb.exp().sub(y).div(batch);
+    NDArray gw2 = dz.transpose().matMul(a);
+    NDArray gb2 = dz.sum(new int[] {0});
+    // ReLU passes the gradient where its input was positive; dropout scales it by the mask.
+    NDArray dh = dz.matMul(w2).mul(dropped.gt(0f).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)).mul(mask);
+    NDArray gw1 = dh.transpose().matMul(x);
+    NDArray gb1 = dh.sum(new int[] {0});
+    return new NDList(loss, gw1, gb1, gw2, gb2);
+  }
+
+  /** A parameter and its Adam moments, owned by the trainer's manager. */
+  private static final class Param {
+    final NDArray value;
+    final NDArray m;
+    final NDArray v;
+
+    Param(NDManager manager, float[] init, Shape shape) {
+      value = manager.create(init, shape);
+      m = manager.zeros(shape);
+      v = manager.zeros(shape);
+    }
+
+    /** Temporaries made from these arrays during the batch belong to the batch's manager. */
+    void attachTo(NDManager batch) {
+      value.tempAttach(batch);
+      m.tempAttach(batch);
+      v.tempAttach(batch);
+    }
+
+    /** torch.optim.Adam, in place. */
+    void adam(NDArray grad, long step, double lr) {
+      m.muli(BETA1).addi(grad.mul(1 - BETA1));
+      v.muli(BETA2).addi(grad.square().mul(1 - BETA2));
+      double c1 = 1 - Math.pow(BETA1, step);
+      double c2 = 1 - Math.pow(BETA2, step);
+      value.subi(m.div(c1).div(v.div(c2).sqrt().add(EPS)).mul(lr));
+    }
+  }
+
+  private static float[] uniform(int count, int fanIn, SplittableRandom random) {
     double bound = 1.0 / Math.sqrt(fanIn);
-    float[] w = new float[units * fanIn];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+    float[] out = new float[count];
+    for (int i = 0; i < count; i++) {
+      out[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
     }
-    float[] b = new float[units];
-    for (int i = 0; i < b.length; i++) {
-      b[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
-    }
-    layer.getParameters().get("weight").getArray().set(w);
-    layer.getParameters().get("bias").getArray().set(b);
+    return out;
   }
 
-  private static double meanLoss(Trainer trainer, NDManager manager, float[][] x, int[] y, int d) {
+  private static float[] mask(int count, float keep, double rate, SplittableRandom random) {
+    float[] out = new float[count];
+    if (rate == 0) {
+      java.util.Arrays.fill(out, 1f);
+      return out;
+    }
+    for (int i = 0; i < count; i++) {
+      out[i] = random.nextDouble() < keep ? 1f / keep : 0f;
+    }
+    return out;
+  }
+
+  private static float[] oneHot(int[] y, int[] order, int start, int end) {
+    float[] out = new float[(end - start) * 2];
+    for (int r = start; r < end; r++) {
+      out[(r - start) * 2 + y[order[r]]] = 1f;
+    }
+    return out;
+  }
+
+  private static double meanLoss(NDManager manager, Param[] p, float[][] x, int[] y, int d) {
     int[] all = new int[x.length];
     for (int i = 0; i < all.length; i++) {
       all[i] = i;
@@ -141,24 +196,17 @@ public final class MlpProbeTrainer {
     for (int start = 0; start < x.length; start += EVAL_CHUNK) {
       int end = Math.min(x.length, start + EVAL_CHUNK);
       try (NDManager chunk = manager.newSubManager()) {
+        for (Param q : p) {
+          q.attachTo(chunk);
+        }
         NDArray features = chunk.create(rows(x, all, start, end, d), new Shape(end - start, d));
-        NDList logits = trainer.evaluate(new NDList(features));
-        NDArray loss = trainer.getLoss().evaluate(new NDList(chunk.create(labels(y, all, start, end))), logits);
-        // The loss is a batch mean: weight it by the chunk size.
-        sum += loss.getFloat() * (end - start);
+        NDArray logits = features.matMul(p[0].value.transpose()).add(p[1].value).maximum(0f)
+            .matMul(p[2].value.transpose()).add(p[3].value);
+        NDArray labels = chunk.create(oneHot(y, all, start, end), new Shape(end - start, 2));
+        sum += -logits.logSoftmax(1).mul(labels).sum().getFloat();
       }
     }
     return sum / x.length;
-  }
-
-  private static MlpWeights snapshot(Linear hidden, Linear output, int d, int h) {
-    return new MlpWeights(d, h, values(hidden, "weight"), values(hidden, "bias"), values(output, "weight"),
-        values(output, "bias"));
-  }
-
-  private static float[] values(Linear layer, String parameter) {
-    Parameter p = layer.getParameters().get(parameter);
-    return p.getArray().toFloatArray();
   }
 
   private static float[] rows(float[][] x, int[] order, int start, int end, int d) {
@@ -171,14 +219,6 @@ public final class MlpProbeTrainer {
       System.arraycopy(row, 0, flat, (r - start) * d, d);
     }
     return flat;
-  }
-
-  private static float[] labels(int[] y, int[] order, int start, int end) {
-    float[] out = new float[end - start];
-    for (int r = start; r < end; r++) {
-      out[r - start] = y[order[r]];
-    }
-    return out;
   }
 
   private static void shuffle(int[] a, SplittableRandom random) {

@@ -89,4 +89,65 @@ class MlpProbeTrainerTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("validation loss was not finite")
         .hasMessageContaining("16 val rows");
   }
+
+  @Test
+  void writtenOutGradientsEqualDjlAutograd() {
+    // The trainer's forward + backward against DJL's autograd (PyTorch engine) on one
+    // minibatch with a dropout mask: loss and every parameter gradient within 1e-5.
+    Random random = new Random(21);
+    int b = 6;
+    int d = 5;
+    int h = 4;
+    try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+      ai.djl.ndarray.NDArray x = m.create(gaussian(random, b * d), new ai.djl.ndarray.types.Shape(b, d));
+      float[] onehot = new float[b * 2];
+      for (int i = 0; i < b; i++) {
+        onehot[i * 2 + (i % 3 == 0 ? 1 : 0)] = 1f;
+      }
+      ai.djl.ndarray.NDArray y = m.create(onehot, new ai.djl.ndarray.types.Shape(b, 2));
+      float[] maskValues = new float[b * h];
+      for (int i = 0; i < maskValues.length; i++) {
+        maskValues[i] = random.nextDouble() < 0.8 ? 1.25f : 0f;
+      }
+      ai.djl.ndarray.NDArray mask = m.create(maskValues, new ai.djl.ndarray.types.Shape(b, h));
+      ai.djl.ndarray.NDArray w1 = m.create(gaussian(random, h * d), new ai.djl.ndarray.types.Shape(h, d));
+      ai.djl.ndarray.NDArray b1 = m.create(gaussian(random, h), new ai.djl.ndarray.types.Shape(h));
+      ai.djl.ndarray.NDArray w2 = m.create(gaussian(random, 2 * h), new ai.djl.ndarray.types.Shape(2, h));
+      ai.djl.ndarray.NDArray b2 = m.create(gaussian(random, 2), new ai.djl.ndarray.types.Shape(2));
+      ai.djl.ndarray.NDList ours = MlpProbeTrainer.gradients(x, y, mask, w1, b1, w2, b2);
+      ai.djl.ndarray.NDArray[] params = {w1, b1, w2, b2};
+      for (ai.djl.ndarray.NDArray p : params) {
+        p.setRequiresGradient(true);
+      }
+      float autogradLoss;
+      try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getEngine("PyTorch")
+          .newGradientCollector()) {
+        // The reference formulation: PyTorch's own cross-entropy on logits.
+        ai.djl.ndarray.NDArray logits = x.matMul(w1.transpose()).add(b1).mul(mask).maximum(0f)
+            .matMul(w2.transpose()).add(b2);
+        ai.djl.ndarray.NDArray loss = ai.djl.training.loss.Loss.softmaxCrossEntropyLoss()
+            .evaluate(new ai.djl.ndarray.NDList(y.argMax(1)), new ai.djl.ndarray.NDList(logits));
+        autogradLoss = loss.getFloat();
+        gc.backward(loss);
+      }
+      assertThat(ours.get(0).getFloat()).isCloseTo(autogradLoss, org.assertj.core.api.Assertions.within(1e-5f));
+      for (int k = 0; k < params.length; k++) {
+        float[] expected = params[k].getGradient().toFloatArray();
+        float[] got = ours.get(k + 1).toFloatArray();
+        assertThat(got).hasSameSizeAs(expected);
+        for (int j = 0; j < got.length; j++) {
+          assertThat(got[j]).as("parameter %d, entry %d", k, j)
+              .isCloseTo(expected[j], org.assertj.core.api.Assertions.within(1e-5f));
+        }
+      }
+    }
+  }
+
+  private static float[] gaussian(Random random, int n) {
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) random.nextGaussian();
+    }
+    return out;
+  }
 }
