@@ -150,4 +150,17 @@ class MlpProbeTrainerTest {
     }
     return out;
   }
+
+  @Test
+  void fastScorerAgreesWithTheReferenceScoring() {
+    Random random = new Random(31);
+    int[] y = new int[200];
+    float[][] x = ProbeFeatureFixtures.features(200, y, true, random);
+    MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(x, y, x, y, SMALL, 6);
+    MlpScorer scorer = new MlpScorer(fit.weights());
+    for (float[] row : x) {
+      assertThat(scorer.probabilityOfClass1(row))
+          .isCloseTo(fit.weights().probabilityOfClass1(row), org.assertj.core.api.Assertions.within(1e-5));
+    }
+  }
 }

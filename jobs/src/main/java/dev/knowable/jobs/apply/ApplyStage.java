@@ -154,18 +154,16 @@ public final class ApplyStage implements Stage {
     if (kind.equals(ProbeTables.MLP)) {
       MlpWeights weights = new MlpWeights(probe.getAs("input_dim"), probe.getAs("hidden_dim"), w1, b1,
           floats(probe.getList(probe.fieldIndex("w2"))), floats(probe.getList(probe.fieldIndex("b2"))));
+      // The probe stage's scorer: the same numbers, bit for bit.
+      dev.knowable.probe.MlpScorer scorer = new dev.knowable.probe.MlpScorer(weights);
       return org.apache.spark.sql.functions.udf(
-          (UDF1<scala.collection.Seq<Float>, Double>) h -> 1.0 - weights.probabilityOfClass1(array(h)),
+          (UDF1<scala.collection.Seq<Float>, Double>) h -> 1.0 - scorer.probabilityOfClass1(array(h)),
           DataTypes.DoubleType);
     }
     float intercept = b1[0];
-    return org.apache.spark.sql.functions.udf((UDF1<scala.collection.Seq<Float>, Double>) h -> {
-      double margin = intercept;
-      for (int i = 0; i < w1.length; i++) {
-        margin += (double) w1[i] * h.apply(i);
-      }
-      return 1.0 - 1.0 / (1.0 + Math.exp(-margin));
-    }, DataTypes.DoubleType);
+    return org.apache.spark.sql.functions.udf(
+        (UDF1<scala.collection.Seq<Float>, Double>) h -> 1.0 - dev.knowable.jobs.probe.ProbeFitTask.storedLinear(w1,
+            intercept, array(h)), DataTypes.DoubleType);
   }
 
   private static float[] array(scala.collection.Seq<Float> h) {

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * k token ids, current first; context_k&lt;k&gt;), doc_id, position. Output:
  * {@link ProbeTables#fitted()}.
  */
-final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Row> {
+public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Row> {
   private static final long serialVersionUID = 2L;
   private static final Logger LOG = LoggerFactory.getLogger(ProbeFitTask.class);
   static final String FIT = "fit";
@@ -100,7 +100,8 @@ final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Row> {
     if (ProbeTables.MLP.equals(kind)) {
       MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(dense(train), trainY, dense(val), valY, settings.mlp(), seed);
       MlpWeights w = fit.weights();
-      scorer = r -> w.probabilityOfClass1(features(r));
+      dev.knowable.probe.MlpScorer mlp = new dev.knowable.probe.MlpScorer(w);
+      scorer = r -> mlp.probabilityOfClass1(features(r));
       model = new Object[] {w.inputDim(), w.hiddenDim(), w.w1(), w.b1(), w.w2(), w.b2(), (long) train.size(),
           (long) val.size(), fit.epochsRun(), fit.bestEpoch(), val.isEmpty() ? null : fit.bestValLoss(), null};
       summary = fit.epochsRun() + " epochs, best epoch " + fit.bestEpoch() + " (val loss "
@@ -111,8 +112,10 @@ final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Row> {
       if (ProbeTables.LINEAR.equals(kind)) {
         fit = LogisticProbeTrainer.trainDense(dense(train), trainY, dense(val), valY, settings.linear().grid(),
             settings.linear().maxIter(), settings.linear().tolerance());
-        LogisticProbeTrainer.Fit f = fit;
-        scorer = r -> f.probabilityOfClass1(features(r));
+        float[] stored = floats(fit.weights());
+        float intercept = (float) fit.intercept();
+        // Scored with the weights as probe_models stores them (floats), as the apply stage does.
+        scorer = r -> storedLinear(stored, intercept, features(r));
         inputDim = fit.weights().length;
       } else {
         int k = Integer.parseInt(kind.substring(ProbeTables.CONTEXT_PREFIX.length()));
@@ -124,10 +127,7 @@ final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Row> {
         scorer = r -> f.probabilityOfClass1(encoder.active(context(r)));
         inputDim = encoder.size();
       }
-      float[] w = new float[fit.weights().length];
-      for (int i = 0; i < w.length; i++) {
-        w[i] = (float) fit.weights()[i];
-      }
+      float[] w = floats(fit.weights());
       Double valLoss = val.isEmpty() ? null : fit.valLosses()[java.util.Arrays.binarySearch(fit.grid(),
           fit.regParam())];
       model = new Object[] {inputDim, 0, w, new float[] {(float) fit.intercept()}, null, null, (long) train.size(),
@@ -162,6 +162,23 @@ final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Row> {
     out.add(kind);
     out.addAll(List.of(domains, splits, scores, labels, docIds, positions));
     return List.of(RowFactory.create(out.toArray())).iterator();
+  }
+
+  /** P(class 1) of a linear probe from its stored float weights, summed in double in input order. */
+  public static double storedLinear(float[] w, float intercept, float[] x) {
+    double margin = intercept;
+    for (int i = 0; i < w.length; i++) {
+      margin += (double) w[i] * x[i];
+    }
+    return 1.0 / (1.0 + Math.exp(-margin));
+  }
+
+  private static float[] floats(double[] values) {
+    float[] out = new float[values.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) values[i];
+    }
+    return out;
   }
 
   private static int[] labels(List<Row> rows) {
