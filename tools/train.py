@@ -10,6 +10,9 @@ order; with --train-jsonl, the documents of those files in the order given) as U
 bytes followed by <|endoftext|> (id 256), concatenated into one stream; each step
 samples `batch` random windows of `context`+1 tokens from it (seeded). Only the
 model-training hash bucket is read, never demo/corpora/probe.
+With --tokenizer (a tokenizer.json from knowable_lm/bpe.py), documents are BPE ids
+instead of bytes (same <|endoftext|> id 256) and the output has vocab_limit rows padded
+to a multiple of 8.
 Optimiser: AdamW (betas 0.9/0.95, weight decay 0.01 on matrices), linear warm-up then
 cosine decay to 10%, gradient clipping 1.0. One thread, deterministic given the seed.
 """
