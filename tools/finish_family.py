@@ -7,7 +7,9 @@
 For each checkpoint: exports the contract files (tools/knowable_lm/export.py) into
 OUT/<name>/, measures held-out bits per byte per domain on demo/corpora/probe/*.jsonl
 (first 512 bytes of every probe document, no BOS; every byte after the first is
-predicted, probabilities over the first vocab_limit=257 logits), writes
+predicted, probabilities over the first vocab_limit=257 logits; for a checkpoint trained
+with --tokenizer (BPE): the tokens of that prefix cut on a character boundary, tokens
+after the first predicted, bits divided by the bytes they spell), writes
 OUT/<name>/eval.json and OUT/<name>/MODEL_CARD.md (both models side by side).
 Exits with status 3 if the large model is not better than the small on every domain.
 """
@@ -24,13 +26,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from knowable_lm import export, tokenizer as tok  # noqa: E402
+from knowable_lm import bpe, export, tokenizer as tok  # noqa: E402
 
+OUT_DIRS = {}  # model name -> its output directory (for the card's tokenizer hash)
 DOMAINS = ["code", "legal", "speech", "scripture", "reference"]
 EVAL_BYTES = 512
 
 
 def probe_docs(corpora: str):
+    """Byte family: the first EVAL_BYTES bytes of each probe document."""
     out = {}
     for d in DOMAINS:
         with open(os.path.join(corpora, "probe", d + ".jsonl"), encoding="utf-8") as f:
@@ -38,14 +42,40 @@ def probe_docs(corpora: str):
     return out
 
 
+def probe_texts(corpora: str):
+    """BPE family: the longest whole-character prefix of each probe document within EVAL_BYTES bytes."""
+    out = {}
+    for d in DOMAINS:
+        with open(os.path.join(corpora, "probe", d + ".jsonl"), encoding="utf-8") as f:
+            out[d] = [export.truncate_utf8(json.loads(l)["text"], EVAL_BYTES) for l in f]
+    return out
+
+
+def bits_per_byte_bpe(model, texts, tokenizer, batch=16):
+    """Total bits / predicted bytes: each text is encoded, tokens 1..n-1 are predicted, and
+    their bits are divided by the bytes those tokens spell (the first token's bytes are
+    not predicted, as the first byte is not in the byte family). Returns (bits/byte,
+    predicted bytes, predicted tokens)."""
+    seqs = [tokenizer.encode(t) for t in texts]
+    nats, n_tok = _nll(model, seqs, tokenizer.vocab_limit, batch)
+    n_bytes = sum(sum(len(tokenizer.token_bytes[i]) for i in s[1:]) for s in seqs if len(s) >= 2)
+    return nats / math.log(2) / n_bytes, n_bytes, n_tok
+
+
 def bits_per_byte(model, docs, vocab_limit=tok.VOCAB_LIMIT, batch=16):
     """Total bits / predicted bytes over the docs (each doc: bytes 1..n-1 predicted)."""
+    nats, n = _nll(model, [list(d) for d in docs], vocab_limit, batch)
+    return nats / math.log(2) / n, n
+
+
+def _nll(model, seqs, vocab_limit, batch):
+    """Summed negative log-likelihood (nats) of ids 1..n-1 of each sequence, and their count."""
     total_nats = 0.0
     total_n = 0
     model.eval()
     with torch.no_grad():
-        for i in range(0, len(docs), batch):
-            chunk = [list(d) for d in docs[i:i + batch] if len(d) >= 2]
+        for i in range(0, len(seqs), batch):
+            chunk = [s for s in seqs[i:i + batch] if len(s) >= 2]
             if not chunk:
                 continue
             t = max(len(c) for c in chunk)
@@ -61,16 +91,42 @@ def bits_per_byte(model, docs, vocab_limit=tok.VOCAB_LIMIT, batch=16):
             nll = -lp.gather(-1, tgt.unsqueeze(-1)).squeeze(-1)
             total_nats += nll[m].sum().item()
             total_n += int(m.sum().item())
-    return total_nats / math.log(2) / total_n, total_n
+    return total_nats, total_n
 
 
 def card(name, info, evals, names, all_train):
     tr = info["train"]
+    is_bpe = "tokenizer" in tr
+    vocab_limit = tr.get("vocab_limit", tok.VOCAB_LIMIT)
+    if is_bpe:
+        intro = ["Tiny GPT-NeoX causal LM with a byte-level BPE vocabulary (%d merges learned on the"
+                 % (vocab_limit - bpe.FIRST_MERGE_ID),
+                 "model-train text by tools/knowable_lm/bpe.py), trained by this project (tools/train.py",
+                 "--tokenizer) so that one token spans several bytes as in the paper's tokenizers.",
+                 "Made by tools/train_bpe_pair.sh (both models trained at once, one thread each, on a",
+                 "2-core machine shared with other builds; the step counts are what fitted its time).",
+                 "Random init, trained from scratch"]
+        tok_row = ("| tokenizer | byte-level BPE: bytes 0..255, <\\|endoftext\\|> (256), %d merges (257..%d); "
+                   "tokenizer.json sha256 %s |" % (vocab_limit - bpe.FIRST_MERGE_ID, vocab_limit - 1,
+                                                   tok.sha256_file(os.path.join(OUT_DIRS[name], "tokenizer.json"))))
+        unit = "tokens"
+        eval_lines = ["The longest whole-character prefix of at most %d bytes of every document of" % EVAL_BYTES,
+                      "demo/corpora/probe/<domain>.jsonl, encoded with tokenizer.json, no BOS; every token",
+                      "after the first is predicted (probabilities over the first %d logits); bits are" % vocab_limit,
+                      "divided by the bytes the predicted tokens spell, so the numbers compare with the",
+                      "byte-level tiny family's."]
+    else:
+        intro = ["Tiny byte-level GPT-NeoX causal LM trained by this project (tools/train.py) for the",
+                 "embedded demo of the knowable/unknowable pipeline. Random init, trained from scratch"]
+        tok_row = "| tokenizer | bytes 0..255 + <\\|endoftext\\|> (256), tokenizer.json |"
+        unit = "bytes (tokens)"
+        eval_lines = ["First %d bytes of every document of demo/corpora/probe/<domain>.jsonl, no BOS; every"
+                      % EVAL_BYTES,
+                      "byte after the first is predicted; probabilities over the first 257 logits."]
     lines = [
         "# %s" % name,
         "",
-        "Tiny byte-level GPT-NeoX causal LM trained by this project (tools/train.py) for the",
-        "embedded demo of the knowable/unknowable pipeline. Random init, trained from scratch",
+    ] + intro + [
         "only on the model-training hash bucket of demo/corpora (model-train/*.jsonl, all five",
         "domains mixed); the probe documents (demo/corpora/probe) were never seen in training.",
         "",
@@ -81,20 +137,22 @@ def card(name, info, evals, names, all_train):
         "| layers | %d |" % info["config"]["num_hidden_layers"],
         "| hidden size (width) | %d |" % info["config"]["hidden_size"],
         "| attention heads | %d |" % info["config"]["num_attention_heads"],
-        "| output rows / usable ids (vocab_limit) | %d / %d |" % (info["config"]["vocab_size"], tok.VOCAB_LIMIT),
-        "| tokenizer | bytes 0..255 + <\\|endoftext\\|> (256), tokenizer.json |",
-        "| max context | %d |" % tr["context"],
-        "| training stream (model-train bucket) | %d bytes |" % tr["train_stream_tokens"],
+        "| output rows / usable ids (vocab_limit) | %d / %d |" % (info["config"]["vocab_size"], vocab_limit),
+        tok_row,
+        "| max context | %d tokens |" % tr["context"],
+        "| training stream (model-train bucket) | %d %s |" % (tr["train_stream_tokens"], "tokens" if is_bpe else "bytes"),
         "| training steps x batch x context | %d x %d x %d |" % (tr["steps"], tr["batch"], tr["context"]),
-        "| bytes (tokens) seen in training | %d |" % tr["tokens_seen"],
+        "| %s seen in training | %d |" % (unit, tr["tokens_seen"]),
         "| training wall time | %.1f min (1 CPU thread, Debian torch %s) |" % (tr["wall_seconds"] / 60, torch.__version__),
         "| seed, peak lr | %d, %g |" % (tr["seed"], tr["lr"]),
+    ] + ([
+        "| stopped early | at step %d of %d planned (the shared machine was too busy; the learning rate "
+        "had not decayed to its floor) |" % (tr["steps"], tr["planned_steps"])]
+         if tr.get("planned_steps", tr["steps"]) != tr["steps"] else []) + [
         "",
         "## Held-out bits per byte, per domain",
         "",
-        "First %d bytes of every document of demo/corpora/probe/<domain>.jsonl, no BOS; every"
-        % EVAL_BYTES,
-        "byte after the first is predicted; probabilities over the first 257 logits.",
+    ] + eval_lines + [
         "",
         "| domain | docs | predicted bytes | " + " | ".join(names) + " | difference |",
         "|---|---|---|" + "---|" * len(names) + "---|",
@@ -124,6 +182,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     docs = probe_docs(a.corpora)
+    texts = probe_texts(a.corpora)
     infos, evals, names = {}, {}, []
     for path in (a.small, a.large):
         info = torch.load(path, map_location="cpu")
@@ -132,12 +191,32 @@ def main(argv=None):
         infos[name] = info
         model = export.load_checkpoint(path)
         out_dir = os.path.join(a.out, name)
+        OUT_DIRS[name] = out_dir
+        tok_src = info["train"].get("tokenizer")
+        bpe_tok = None
+        if tok_src:
+            # BPE: the committed copy in the output directory wins over the training path
+            # (same merges; it is what Java reads)
+            if os.path.exists(os.path.join(out_dir, "tokenizer.json")):
+                tok_src = os.path.join(out_dir, "tokenizer.json")
+            bpe_tok = bpe.BpeTokenizer.from_file(tok_src)
+            if bpe_tok.vocab_limit != info["train"]["vocab_limit"]:
+                raise SystemExit("%s: tokenizer %s has vocab_limit %d, the checkpoint %d"
+                                 % (path, tok_src, bpe_tok.vocab_limit, info["train"]["vocab_limit"]))
         if not a.no_export:
-            export.export_model(model, out_dir, name, onnx=True)
+            if bpe_tok:
+                export.export_model(model, out_dir, name, vocab_limit=bpe_tok.vocab_limit,
+                                    tokenizer_src=tok_src, encode=bpe_tok.encode, onnx=True)
+            else:
+                export.export_model(model, out_dir, name, onnx=True)
         evals[name] = {}
         for d in DOMAINS:
-            bpb, n = bits_per_byte(model, docs[d])
-            evals[name][d] = {"bits_per_byte": round(bpb, 4), "docs": len(docs[d]), "bytes": n}
+            if bpe_tok:
+                bpb, n, nt = bits_per_byte_bpe(model, texts[d], bpe_tok)
+                evals[name][d] = {"bits_per_byte": round(bpb, 4), "docs": len(texts[d]), "bytes": n, "tokens": nt}
+            else:
+                bpb, n = bits_per_byte(model, docs[d])
+                evals[name][d] = {"bits_per_byte": round(bpb, 4), "docs": len(docs[d]), "bytes": n}
             print("%s %-10s %.3f bits/byte (%d bytes)" % (name, d, bpb, n), flush=True)
     for name in names:
         out_dir = os.path.join(a.out, name)

@@ -41,7 +41,7 @@ class TorchScriptModelTest {
 
   /** The trained models in demo/ (the embedded default's pair, the synthetic check's model) against their Python reference. */
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-small", "tiny-large", "synthetic-qa"})
+  @ValueSource(strings = {"tiny-small", "tiny-large", "synthetic-qa", "bpe-small", "bpe-large"})
   void demoFamilyMatchesItsPythonReference(String name) {
     checkAgainstReference(TestModels.demo(name));
   }
@@ -51,6 +51,59 @@ class TorchScriptModelTest {
     assertThat(ModelContract.read(TestModels.demo("tiny-small")).tokenizerSha256())
         .isEqualTo(ModelContract.read(TestModels.demo("tiny-large")).tokenizerSha256())
         .isEqualTo(ModelContract.read(TestModels.fixture("random-small")).tokenizerSha256());
+  }
+
+  /** The BPE pair shares one tokenizer, one that is not the byte family's, with 2,257 usable ids. */
+  @Test
+  void bpePairSharesItsOwnTokenizer() {
+    ModelContract small = ModelContract.read(TestModels.demo("bpe-small"));
+    ModelContract large = ModelContract.read(TestModels.demo("bpe-large"));
+    assertThat(small.tokenizerSha256()).isEqualTo(large.tokenizerSha256())
+        .isNotEqualTo(ModelContract.read(TestModels.demo("tiny-small")).tokenizerSha256());
+    assertThat(small.vocabLimit()).isEqualTo(large.vocabLimit()).isEqualTo(257 + 2000);
+    assertThat(small.vocabSize()).isEqualTo(large.vocabSize()).isEqualTo(2264);
+    assertThat(small.maxContext()).isEqualTo(large.maxContext()).isEqualTo(288);
+    assertThat(List.of(small.numLayers(), small.hiddenSize(), large.numLayers(), large.hiddenSize()))
+        .containsExactly(2, 64, 4, 128);
+  }
+
+  /**
+   * Batch invariance on a trained BPE model with ids across the whole 2,257-id vocabulary and
+   * lengths up to the full 288-token context (the fixtures' vocabulary has 257 ids).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"bpe-small", "bpe-large"})
+  void bpeModelGivesTheSameNumbersAloneAndInABatch(String name) {
+    LanguageModel m = model(TestModels.demo(name));
+    ModelContract c = m.contract();
+    ScoreRequest req = new ScoreRequest(c.vocabLimit(), 5, List.of(1, c.numLayers()));
+    java.util.Random r = new java.util.Random(11);
+    List<int[]> seqs = new ArrayList<>();
+    for (int len : new int[] {288, 1, 40, 150, 7}) {
+      int[] s = new int[len];
+      for (int i = 0; i < len; i++) {
+        s[i] = r.nextInt(c.vocabLimit());
+      }
+      seqs.add(s);
+    }
+    List<SequenceScores> batched = m.score(seqs, req);
+    for (int i = 0; i < seqs.size(); i++) {
+      SequenceScores alone = m.score(List.of(seqs.get(i)), req).get(0);
+      SequenceScores inBatch = batched.get(i);
+      assertThat(inBatch.length()).isEqualTo(seqs.get(i).length);
+      for (int p = 0; p < alone.length(); p++) {
+        assertThat(inBatch.entropy()[p]).as("entropy seq %d pos %d", i, p).isCloseTo(alone.entropy()[p], within(1e-5f));
+        for (int j = 0; j < 5; j++) {
+          assertThat(inBatch.topkLogprobsAt(p)[j]).as("top-k seq %d pos %d rank %d", i, p, j)
+              .isCloseTo(alone.topkLogprobsAt(p)[j], within(1e-4f));
+        }
+      }
+      for (int li = 0; li < 2; li++) {
+        for (int x = 0; x < alone.hidden()[li].length; x++) {
+          assertThat(inBatch.hidden()[li][x]).isCloseTo(alone.hidden()[li][x], within(1e-4f));
+        }
+      }
+    }
   }
 
   /** Also used for the trained demo family. */
