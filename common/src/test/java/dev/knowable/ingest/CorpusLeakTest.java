@@ -88,6 +88,19 @@ class CorpusLeakTest {
     soft.assertAll();
   }
 
+  @Test
+  void theStudyConfigReadsTheStudyCorpusWithTheDemoSplits() {
+    Path root = TestModels.repoRoot();
+    var demo = ConfigLoader.load(root.resolve("conf/demo.conf"), List.of());
+    var study = ConfigLoader.load(root.resolve("conf/study.conf"), List.of());
+    assertThat(study.runId()).isEqualTo("study");
+    assertThat(study.ingest().inputs()).singleElement()
+        .satisfies(i -> assertThat(i.path()).isEqualTo("demo/corpora/study"));
+    // the split the leak test checks is the one the study run uses
+    assertThat(study.ingest().split()).isEqualTo(demo.ingest().split());
+    assertThat(study.tokenize()).isEqualTo(demo.tokenize());
+  }
+
   // ---- the measure itself, on planted text
 
   static final String TRAIN_TEXT = "The quick brown fox jumps over the lazy dog while the cat watches from the warm "
