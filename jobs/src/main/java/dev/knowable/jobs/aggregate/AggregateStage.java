@@ -234,9 +234,6 @@ public final class AggregateStage implements Stage {
             continue;
           }
           String runId = dir.substring("run_id=".length());
-          if (!wanted.isEmpty() && !wanted.contains(runId)) {
-            continue;
-          }
           runs.computeIfAbsent(runId, k -> new ArrayList<>()).add(new Manifest(runId, table, manifest,
               read(fs, manifest)));
         }
@@ -249,6 +246,9 @@ public final class AggregateStage implements Stage {
     if (!missing.isEmpty()) {
       throw new ConfigException("knowable.aggregate.runs names run(s) with no committed table under "
           + config.output() + ": " + missing + " (found: " + runs.keySet() + ")");
+    }
+    if (!wanted.isEmpty()) {
+      runs.keySet().retainAll(wanted);
     }
     runs.values().forEach(l -> l.sort((a, b) -> a.table().compareTo(b.table())));
     return runs;

@@ -55,7 +55,7 @@ final class Charts {
     }
     chart.addSeries("test AUC", eval, train, cells);
     chart.getStyler().setShowValue(true).setMin(0.5).setMax(1.0).setHeatMapValueDecimalPattern("0.000")
-        .setRangeColors(new Color[] {new Color(247, 251, 255), new Color(107, 174, 214), new Color(8, 48, 107)})
+        .setRangeColors(new Color[] {new Color(255, 255, 255), new Color(198, 219, 239), new Color(107, 174, 214)})
         .setValueFontColor(Color.DARK_GRAY).setValueFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 13));
     chart.getStyler().setPlotContentSize(1.0);
     chart.getStyler().setLegendVisible(true);
@@ -132,14 +132,14 @@ final class Charts {
    */
   static XYChart density(String title, double[] x, double[] y, long[] count, double maxH, double bandMin,
       double class0Max, double class1Gap) {
-    XYChart chart = new XYChart(760, 640);
+    XYChart chart = new XYChart(980, 640);
     chart.setTitle(title);
     chart.setXAxisTitle("H_S: small model's entropy (nats)");
     chart.setYAxisTitle("H_L: large model's entropy (nats)");
     chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
     chart.getStyler().setMarkerSize(6);
     chart.getStyler().setXAxisMin(0.0).setXAxisMax(maxH).setYAxisMin(0.0).setYAxisMax(maxH);
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
     chart.getStyler().setDecimalPattern("0.0");
     long top = 1;
     for (long c : count) {

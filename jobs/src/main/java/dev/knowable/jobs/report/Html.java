@@ -16,7 +16,7 @@ final class Html {
             + "color:#222;line-height:1.45}\n")
         .append("nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #ccc;padding:8px 0;z-index:1}\n")
         .append("nav a{margin-right:14px;text-decoration:none;color:#1a5fb4}\n")
-        .append("h2{border-top:2px solid #ddd;padding-top:14px;margin-top:32px}\n")
+        .append("h2{border-top:2px solid #ddd;padding-top:14px;margin-top:32px}h2,figure{scroll-margin-top:48px}\n")
         .append("table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;"
             + "text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}\n")
         .append("figure{margin:10px 0;display:inline-block;vertical-align:top}figure.small img{width:560px}"
@@ -26,7 +26,7 @@ final class Html {
             + ".t{display:inline-block;text-align:center;margin:0 0 8px;vertical-align:top}"
             + ".t b{display:block;font-weight:normal;font-family:'DejaVu Sans Mono',monospace;font-size:14px;"
             + "white-space:pre;padding:2px 0;min-width:6px}"
-            + ".t i{display:block;font-style:normal;font-size:9px;color:#666;line-height:1.2}"
+            + ".t i{display:block;height:4px;margin-top:1px}"
             + ".t.out b{border-bottom:2px dotted #aaa}\n")
         .append("pre{background:#f6f6f6;padding:10px;font-size:12px;max-height:500px;overflow:auto}\n")
         .append(".pos{color:#1a7f37}.neg{color:#b42318}\n")
@@ -141,6 +141,11 @@ final class Html {
   void passage(String docId, String domain, List<Row> positions, String[] pieces, double bandMin, double bandMax) {
     sb.append("<div class=\"pass\" data-doc=\"").append(esc(docId)).append("\"><p style=\"line-height:1.4\"><b>")
         .append(esc(domain)).append("</b> &middot; ").append(esc(docId)).append("</p>\n");
+    if (pieces != null && pieces.length > 0 && !positions.isEmpty() && positions.get(0).getInt(1) == 0) {
+      // The first token has no prediction before it: shown, not shaded.
+      sb.append("<span class=\"t out\" title=\"position 0: the first token, not predicted\"><b>")
+          .append(esc(pieces[0].replace("\n", "\u21b5").replace("\t", "\u21e5"))).append("</b><i></i><i></i></span>");
+    }
     for (Row r : positions) {
       int next = r.getInt(1) + 1;
       String piece = pieces != null && next < pieces.length && pieces[next] != null ? pieces[next]
@@ -157,10 +162,26 @@ final class Html {
       if (inBand) {
         sb.append(String.format(Locale.ROOT, " style=\"background:rgba(214,39,40,%.2f)\"", p));
       }
-      sb.append(">").append(esc(shown)).append("</b><i>").append(String.format(Locale.ROOT, "%.1f", hs))
-          .append("</i><i>").append(hl == null ? "" : String.format(Locale.ROOT, "%.1f", hl)).append("</i></span>");
+      sb.append(">").append(esc(shown)).append("</b><i style=\"background:").append(shade(hs, 33, 113, 181)).append("\"></i><i style=\"background:")
+          .append(hl == null ? "transparent" : shade(hl, 35, 139, 69)).append("\"></i></span>");
     }
-    sb.append("\n<p style=\"font-size:11px;color:#666\">rows under each token: H_S, H_L (nats)</p></div>\n");
+    sb.append("\n</div>\n");
+  }
+
+  /** A strip colour for an entropy: transparent at 0 nats, full colour at 4 nats and above. */
+  private static String shade(float entropy, int r, int g, int b) {
+    double a = Math.max(0, Math.min(1, entropy / 4.0));
+    return String.format(Locale.ROOT, "rgba(%d,%d,%d,%.2f)", r, g, b, a);
+  }
+
+  /** The token view's key: the probability shading and the two entropy strips. */
+  void tokenKey() {
+    sb.append("<p style=\"font-size:13px\">Key: <span style=\"background:rgba(214,39,40,0.9);padding:0 4px\">"
+        + "P(epistemic) 0.9</span> <span style=\"background:rgba(214,39,40,0.5);padding:0 4px\">0.5</span> "
+        + "<span style=\"background:rgba(214,39,40,0.1);padding:0 4px\">0.1</span> &middot; strips under each "
+        + "token: <span style=\"background:rgb(33,113,181);color:#fff;padding:0 4px\">H_S</span> (upper) and "
+        + "<span style=\"background:rgb(35,139,69);color:#fff;padding:0 4px\">H_L</span> (lower), "
+        + "transparent at 0 nats, full colour at 4 nats or more.</p>\n");
   }
 
   String finish() {

@@ -113,27 +113,31 @@ public final class ReportStage implements Stage {
     html.p("Probes trained on every domain pooled (train domain <b>all</b>) and evaluated on the pooled test split "
         + "(<b>all</b>), band <b>" + esc(band) + "</b>, label kind <b>" + esc(labelKind) + "</b>. AUC: mean over "
         + "seeds; interval: mean over seeds of each seed's 95% bootstrap interval. Class 1 (aleatoric) is the "
-        + "positive class; 0.5 is chance.");
+        + "positive class; 0.5 is chance. Linear, BET and context probes are deterministic (one seed); MLPs "
+        + "are trained with every seed.");
     html.headlineTable(headline);
     html.p("Paired differences (probe_comparisons): the probe's AUC minus the baseline's on exactly the same test "
         + "positions, with a 95% interval that resamples documents. The probe beats the baseline when the lower "
         + "bound is above 0.");
     html.differenceTable(differences);
 
-    crossDomainSection(html, cross, band, labelKind);
-    rocSection(spark, html, tables, config, cross, band, labelKind, r);
-    layerSection(html, cross, band, labelKind);
-    bandSection(html, cross, labelKind);
-    densitySection(spark, html, tables, config, r);
-    icltSection(spark, html, tables);
-    tokenSection(spark, html, tables, config, cross, band, labelKind, r);
+    timed("cross-domain", () -> crossDomainSection(html, cross, band, labelKind));
+    timed("roc", () -> rocSection(spark, html, tables, config, cross, band, labelKind, r));
+    timed("layers", () -> layerSection(html, cross, band, labelKind));
+    timed("bands", () -> bandSection(html, cross, labelKind));
+    timed("density", () -> densitySection(spark, html, tables, config, r));
+    timed("iclt", () -> icltSection(spark, html, tables));
+    timed("tokens", () -> tokenSection(spark, html, tables, config, cross, band, labelKind, r));
     configSection(html, tables);
 
     String path = reportPath(config);
     byte[] bytes = html.finish().getBytes(StandardCharsets.UTF_8);
     Path dest = new Path(path);
     try {
-      var fs = dest.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      org.apache.hadoop.fs.FileSystem fs = dest.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs instanceof org.apache.hadoop.fs.LocalFileSystem local) {
+        fs = local.getRawFileSystem(); // no .crc side file next to a file meant to be opened by hand
+      }
       Path tmp = new Path(dest.getParent(), "." + dest.getName() + ".tmp");
       try (OutputStream out = fs.create(tmp, true)) {
         out.write(bytes);
@@ -152,6 +156,12 @@ public final class ReportStage implements Stage {
     System.out.println();
     System.out.println("Report: " + dest + " (" + bytes.length / 1024 + " KiB)");
     System.out.print(consoleTable(headline, differences, band, labelKind));
+  }
+
+  private static void timed(String section, Runnable work) {
+    long t = System.nanoTime();
+    work.run();
+    LOG.info("report: section {} in {} s", section, String.format("%.1f", (System.nanoTime() - t) / 1e9));
   }
 
   // ---- headline -------------------------------------------------------------------------
@@ -628,8 +638,9 @@ public final class ReportStage implements Stage {
         .withColumnRenamed("entropy", "hs")
         .join(tables.read("large_scores", "score-large").select("doc_id", "position", "entropy")
             .withColumnRenamed("entropy", "hl"), AggregateStage.seq(List.of("doc_id", "position")))
-        .filter(col("hs").isNotNull().and(col("hl").isNotNull()).and(col("hs").equalTo(col("hs")))
-            .and(col("hl").equalTo(col("hl"))));
+        .filter(col("hs").isNotNull().and(col("hl").isNotNull())
+            .and(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.isnan(col("hs"))))
+            .and(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.isnan(col("hl")))));
     Row top = pairs.agg(max(greatest(col("hs"), col("hl"))), count(lit(1))).first();
     if (top.isNullAt(0)) {
       html.p("No scored positions.");
@@ -671,7 +682,8 @@ public final class ReportStage implements Stage {
     List<String> separators = scores.select("separator").distinct().orderBy("separator").as(
         org.apache.spark.sql.Encoders.STRING()).collectAsList();
     html.p("The unsupervised in-context learning test on the labelled test positions it scored: the share of each "
-        + "class's positions per score bin (20 equal-width bins; class 0 epistemic, class 1 aleatoric). A score that "
+        + "class's positions per score bin (20 equal-width bins from the 1st to the 99th percentile, the ends clipped "
+        + "into the outer bins; class 0 epistemic, class 1 aleatoric). A score that "
         + "separates the classes puts them in different bins; see iclt_metrics for the AUCs.");
     if (tables.isCommitted("iclt_metrics")) {
       List<Row> m = tables.read("iclt_metrics", "iclt").filter(col("train_domain").equalTo(POOLED)
@@ -682,14 +694,18 @@ public final class ReportStage implements Stage {
     }
     for (String score : List.of("mi", "mi_ratio", "min_entropy", "hint_repeat")) {
       List<Charts.Curve> curves = new ArrayList<>();
-      Row range = scores.agg(min(score), max(score)).first();
-      if (range.isNullAt(0)) {
+      // Bins between the 1st and 99th percentile (ends clipped into the outer bins): a few outliers
+      // would otherwise squeeze almost every position into one bin.
+      Dataset<Row> finite = scores.filter(col(score).isNotNull()
+          .and(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.isnan(col(score)))));
+      double[] q = finite.stat().approxQuantile(score, new double[] {0.01, 0.99}, 0.001);
+      if (q.length < 2) {
         continue;
       }
-      double lo = range.getDouble(0);
-      double w = Math.max(range.getDouble(1) - lo, 1e-12) / 20;
-      List<Row> hist = scores.filter(col(score).equalTo(col(score)))
-          .groupBy(col("separator"), col("label"), least(floor(col(score).minus(lo).divide(w)), lit(19L)).as("bin"))
+      double lo = q[0];
+      double w = Math.max(q[1] - lo, 1e-12) / 20;
+      List<Row> hist = finite.groupBy(col("separator"), col("label"),
+              least(greatest(floor(col(score).minus(lo).divide(w)), lit(0L)), lit(19L)).as("bin"))
           .agg(count(lit(1)).as("n")).collectAsList();
       for (String sep : separators) {
         for (int label = 0; label <= 1; label++) {
@@ -741,20 +757,25 @@ public final class ReportStage implements Stage {
         + "uncertainty at that position is <b>epistemic</b> (class 0: a larger model would be confident): red = "
         + "likely epistemic, white = likely aleatoric. Each token carries the values of the prediction that produced it "
         + "(the model had read every token before it). The probe was trained only on positions with H_S in %s: "
-        + "other tokens are not shaded (dotted grey underline). Below each token: H_S and H_L in nats. Hover a "
-        + "token for the exact values.", maxTokens, kind, layer, band, probe.getAs("seed"), band));
+        + "other tokens are not shaded (dotted grey underline). Under each token two strips show H_S and H_L. "
+        + "Hover a token for the exact values.", maxTokens, kind, layer, band, probe.getAs("seed"), band));
+    html.tokenKey();
     if (docs.isEmpty()) {
       html.p("The run has no test documents.");
       return;
     }
     UserDefinedFunction p0 = ApplyStage.epistemicProbability(probe, kind);
     List<String> ids = docs.stream().map(d -> d.<String>getAs("doc_id")).toList();
-    Dataset<Row> small = tables.read("small_scores", "score-small").filter(col("doc_id").isin(ids.toArray())
+    Object[] domains = docs.stream().map(d -> d.<String>getAs("domain")).distinct().toArray();
+    // The domain filter prunes partitions; the doc_id filter is pushed down to the Parquet reader.
+    Dataset<Row> small = tables.read("small_scores", "score-small").filter(col("domain").isin(domains))
+        .filter(col("doc_id").isin(ids.toArray())
         .and(col("position").lt(maxTokens)));
     Dataset<Row> rows = small.select(col("doc_id"), col("position"), col("token_id"), col("entropy").as("hs"),
         p0.apply(col("hidden_l" + layer)).as("p"));
     if (tables.isCommitted("large_scores")) {
-      rows = rows.join(tables.read("large_scores", "score-large").filter(col("doc_id").isin(ids.toArray())
+      rows = rows.join(tables.read("large_scores", "score-large").filter(col("domain").isin(domains))
+          .filter(col("doc_id").isin(ids.toArray())
           .and(col("position").lt(maxTokens))).select(col("doc_id"), col("position"), col("entropy").as("hl")),
           AggregateStage.seq(List.of("doc_id", "position")), "left");
     } else {
