@@ -622,7 +622,7 @@ public final class ReportStage implements Stage {
     }
     html.p("Pooled test AUC per entropy band (H_S range, nats) for every probe kind (hidden-state probes per layer "
         + "L); error bars: standard deviation over seeds.");
-    html.chart("auc-by-band", Charts.png(Charts.bars("AUC by band", "band of H_S (nats)", cats, series, errors, 0.4)),
+    html.chart("auc-by-band", Charts.png(Charts.bars("AUC by band", "band of H_S (nats)", cats, series, errors, 0.3)),
         "AUC by band");
   }
 
