@@ -30,6 +30,8 @@ STAGES = [
     ("label", ["probe_examples"]),
     ("probe", ["probe_metrics", "probe_models", "cross_domain", "probe_comparisons"]),
     ("iclt", ["iclt_scores", "iclt_metrics", "iclt_comparisons"]),
+    ("aggregate", ["runs", "agg_cross_domain", "agg_auc_by_layer", "agg_auc_by_band", "agg_iclt_vs_bet"]),
+    ("report", []),
 ]
 SPARK_CONF = {
     "spark.driver.extraJavaOptions": "-Dai.djl.offline=true",

@@ -1,10 +1,12 @@
 package dev.knowable.jobs;
 
+import dev.knowable.jobs.aggregate.AggregateStage;
 import dev.knowable.jobs.apply.ApplyStage;
 import dev.knowable.jobs.iclt.IcltStage;
 import dev.knowable.jobs.ingest.IngestStage;
 import dev.knowable.jobs.label.LabelStage;
 import dev.knowable.jobs.probe.ProbeStage;
+import dev.knowable.jobs.report.ReportStage;
 import dev.knowable.jobs.score.ScoreStage;
 import dev.knowable.jobs.tokenize.TokenizeStage;
 import java.util.List;
@@ -16,7 +18,7 @@ public final class Stages {
 
   public static List<Stage> all() {
     return List.of(new IngestStage(), new TokenizeStage(), new ScoreStage(ScoreStage.SMALL),
-        new ScoreStage(ScoreStage.LARGE), new LabelStage(), new ProbeStage(), new IcltStage());
+        new ScoreStage(ScoreStage.LARGE), new LabelStage(), new ProbeStage(), new IcltStage(), new AggregateStage(), new ReportStage());
   }
 
   /** Stages run by name only, not by {@code pipeline}: apply needs a probe chosen by the user. */

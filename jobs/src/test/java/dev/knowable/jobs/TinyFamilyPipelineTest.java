@@ -85,6 +85,85 @@ class TinyFamilyPipelineTest extends SparkTestBase {
     assertThat(spark.sql("SELECT count(*) FROM cross_domain").first().getLong(0)).isPositive();
     checkIclt(tmp.resolve("out"));
     checkApply(tmp, c);
+    checkAggregateAndReport(tmp.resolve("out"), c);
+    checkEveryTableAgainstItsSchema(tmp.resolve("out"));
+  }
+
+  /**
+   * Schema drift: every table described in data-schemas/ was written by this run (apply's
+   * token_uncertainty included) with exactly the described columns and types.
+   */
+  private static void checkEveryTableAgainstItsSchema(Path out) throws Exception {
+    List<String> documented;
+    try (var files = Files.list(TestModels.repoRoot().resolve("data-schemas"))) {
+      documented = files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".json"))
+          .map(f -> f.substring(0, f.length() - 5)).sorted().toList();
+    }
+    assertThat(documented).hasSizeGreaterThanOrEqualTo(19);
+    for (String t : documented) {
+      Path dir = out.resolve(t).resolve("run_id=test");
+      assertThat(dir.resolve("_manifest.json")).as("the pipeline (and apply) wrote %s", t).exists();
+      assertThat(SparkSchemas.mismatches(t, spark.read().parquet(dir.toString()).schema()))
+          .as("columns and types of %s against data-schemas/%s.json", t, t).isEmpty();
+    }
+  }
+
+  /**
+   * aggregate: this run's rows equal cross_domain (same seeds, AUC means and counts).
+   * report: a self-contained file with every chart, and the headline AUCs of probe_metrics.
+   */
+  private static void checkAggregateAndReport(Path out, KnowableConfig c) throws Exception {
+    RunSql.registerViews(spark, c);
+    assertThat(spark.sql("SELECT DISTINCT source_run_id FROM agg_cross_domain").as(Encoders.STRING())
+        .collectAsList()).containsExactly("test");
+    long cross = spark.sql("SELECT count(*) FROM cross_domain").first().getLong(0);
+    assertThat(spark.sql("SELECT count(*) FROM agg_cross_domain").first().getLong(0)).isEqualTo(cross);
+    assertThat(spark.sql("SELECT count(*) FROM cross_domain c JOIN agg_cross_domain a USING (probe_kind, band, "
+        + "label_kind, train_domain, eval_domain) WHERE c.layer <=> a.layer AND c.n_seeds = a.n_seeds "
+        + "AND c.n_class0 = a.n_class0 AND c.n_class1 = a.n_class1 AND (c.auc_mean = a.auc_mean "
+        + "OR (isnan(c.auc_mean) AND isnan(a.auc_mean)))").first().getLong(0)).isEqualTo(cross);
+    assertThat(spark.sql("SELECT DISTINCT config_fingerprint FROM agg_cross_domain").as(Encoders.STRING())
+        .collectAsList()).containsExactly(c.fingerprint("probe_metrics"));
+    assertThat(spark.sql("SELECT count(*) FROM runs WHERE table_name = 'probe_metrics' AND rows = "
+        + "(SELECT count(*) FROM probe_metrics)").first().getLong(0)).isEqualTo(1);
+
+    String html = Files.readString(out.resolve("report").resolve("test.html"), StandardCharsets.UTF_8);
+    assertThat(html).doesNotContain("http://", "https://", "<script");
+    List<String> domains = spark.sql("SELECT DISTINCT domain FROM probe_examples WHERE split = 'test' AND band = "
+        + "'[2.0,inf)'").as(Encoders.STRING()).collectAsList();
+    assertThat(domains).isNotEmpty();
+    List<String> charts = new java.util.ArrayList<>(List.of("heatmap-mlp", "heatmap-linear", "roc-all",
+        "auc-by-layer", "auc-by-band", "density", "iclt-mi", "iclt-mi_ratio", "iclt-min_entropy",
+        "iclt-hint_repeat"));
+    domains.forEach(d -> charts.add("roc-" + d));
+    for (String id : charts) {
+      assertThat(java.util.regex.Pattern.compile("<figure id=\"" + java.util.regex.Pattern.quote(id)
+          + "\" class=\"chart[^\"]*\"><img alt=\"[^\"]*\" src=\"data:image/png;base64,[A-Za-z0-9+/=]{2000,}\">")
+          .matcher(html).find()).as("chart %s embedded as a PNG", id).isTrue();
+    }
+    assertThat(html.split("<figure id=", -1).length - 1).as("no other charts").isEqualTo(charts.size());
+    for (String section : List.of("headline", "cross-domain", "roc", "layers", "bands", "density", "iclt", "tokens",
+        "config")) {
+      assertThat(html).contains("<a href=\"#" + section + "\">").contains("<h2 id=\"" + section + "\">");
+    }
+    assertThat(html).contains("class=\"pass\" data-doc=");
+    // Headline: the pooled test AUC of each probe, mean over seeds, as probe_metrics gives it.
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("<tr class=\"headline\" data-probe=\"([^\"]+)\" "
+        + "data-layer=\"([0-9]*)\"><td class=\"l\">[^<]*</td><td class=\"auc\">([0-9.]+)</td>").matcher(html);
+    int rows = 0;
+    while (m.find()) {
+      double expected = spark.sql("SELECT avg(auc) FROM probe_metrics WHERE probe_kind = '" + m.group(1) + "' AND "
+          + (m.group(2).isEmpty() ? "layer IS NULL" : "layer = " + m.group(2)) + " AND band = '[2.0,inf)' AND "
+          + "label_kind = 'gap' AND train_domain = 'all' AND eval_domain = 'all' AND eval_split = 'test'")
+          .first().getDouble(0);
+      assertThat(m.group(3)).as("headline AUC of %s layer %s", m.group(1), m.group(2))
+          .isEqualTo(String.format(java.util.Locale.ROOT, "%.3f", expected));
+      rows++;
+    }
+    assertThat(rows).as("one headline row per probe (kind, layer) of the pooled test set").isEqualTo(
+        spark.sql("SELECT count(DISTINCT probe_kind, coalesce(layer, -1)) FROM probe_metrics WHERE band = "
+            + "'[2.0,inf)' AND train_domain = 'all' AND eval_domain = 'all' AND eval_split = 'test'")
+            .first().getLong(0));
   }
 
   /**

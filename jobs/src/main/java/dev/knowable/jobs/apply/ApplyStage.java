@@ -148,7 +148,7 @@ public final class ApplyStage implements Stage {
   }
 
   /** P(class 0) of the probe, from its stored weights (computed in double, like the probe stage). */
-  static UserDefinedFunction epistemicProbability(Row probe, String kind) {
+  public static UserDefinedFunction epistemicProbability(Row probe, String kind) {
     float[] w1 = floats(probe.getList(probe.fieldIndex("w1")));
     float[] b1 = floats(probe.getList(probe.fieldIndex("b1")));
     if (kind.equals(ProbeTables.MLP)) {

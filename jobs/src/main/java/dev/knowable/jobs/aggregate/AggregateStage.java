@@ -1,0 +1,292 @@
+package dev.knowable.jobs.aggregate;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.stddev_samp;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.knowable.config.ConfigException;
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.config.SettingsReader;
+import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.Stage;
+import dev.knowable.jobs.Stages;
+import java.io.IOException;
+import java.io.InputStream;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The aggregate stage: reads the committed Parquet tables and manifests of a set of runs
+ * under the output root (never a model) and writes cross-run tables: {@code runs} (one row
+ * per run and table, from the manifests), {@code agg_cross_domain} (train x eval domain test
+ * AUC over seeds per probe kind, layer, band, label kind), {@code agg_auc_by_layer},
+ * {@code agg_auc_by_band} and {@code agg_iclt_vs_bet} (when a run has iclt_metrics).
+ *
+ * <p>Every row is keyed by {@code source_run_id} and the source table's config fingerprint.
+ * The tables themselves are published under the run id of the aggregate invocation
+ * ({@code run_id=<knowable.run-id>}), so one aggregate is one folder that a rerun replaces
+ * atomically; they are always recomputed (if-exists=skip does not apply: new runs may have
+ * appeared), except that if-exists=fail still refuses to replace them.
+ */
+public final class AggregateStage implements Stage {
+  private static final Logger LOG = LoggerFactory.getLogger(AggregateStage.class);
+  public static final String RUNS = "runs";
+  public static final String CROSS_DOMAIN = "agg_cross_domain";
+  public static final String BY_LAYER = "agg_auc_by_layer";
+  public static final String BY_BAND = "agg_auc_by_band";
+  public static final String ICLT_VS_BET = "agg_iclt_vs_bet";
+  public static final List<String> TABLES = List.of(RUNS, CROSS_DOMAIN, BY_LAYER, BY_BAND, ICLT_VS_BET);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String POOLED = "all";
+
+  @Override
+  public String name() {
+    return "aggregate";
+  }
+
+  @Override
+  public String description() {
+    return "cross-run tables from the Parquet and manifests of the runs under the output root "
+        + "(knowable.aggregate.runs; default all)";
+  }
+
+  @Override
+  public List<String> outputs() {
+    return TABLES;
+  }
+
+  @Override
+  public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
+    if (config.ifExists() == KnowableConfig.IfExists.FAIL) {
+      TABLES.forEach(tables::needsWrite); // throws for a committed table
+    }
+    Map<String, List<Manifest>> runs = discover(spark, config);
+    if (runs.isEmpty()) {
+      throw new IllegalStateException("aggregate: no committed run under " + config.output()
+          + (selected(config).isEmpty() ? "" : " among knowable.aggregate.runs=" + selected(config)));
+    }
+    LOG.info("aggregate: {} run(s) under {}: {}", runs.size(), config.output(), runs.keySet());
+    Map<String, Object> extras = new LinkedHashMap<>();
+    extras.put("source_runs", new ArrayList<>(runs.keySet()));
+
+    tables.write(RUNS, runsTable(spark, runs), List.of(), extras);
+
+    Dataset<Row> metrics = union(spark, tables, runs, "probe_metrics");
+    Dataset<Row> cross = metrics == null ? empty(spark, CROSS_DOMAIN) : crossDomain(metrics);
+    if (metrics == null) {
+      LOG.info("aggregate: no run has probe_metrics; the AUC tables are empty");
+    }
+    tables.write(CROSS_DOMAIN, select(cross, CROSS_DOMAIN), List.of(), extras);
+    Dataset<Row> written = tables.read(CROSS_DOMAIN, name());
+    Column pooled = col("train_domain").equalTo(POOLED).and(col("eval_domain").equalTo(POOLED));
+    tables.write(BY_LAYER, select(written.filter(pooled.and(col("layer").isNotNull())), BY_LAYER), List.of(), extras);
+    tables.write(BY_BAND, select(written.filter(pooled), BY_BAND), List.of(), extras);
+
+    Dataset<Row> iclt = union(spark, tables, runs, "iclt_metrics");
+    if (iclt == null) {
+      LOG.info("aggregate: no run has iclt_metrics (the iclt stage did not run); agg_iclt_vs_bet is empty");
+    }
+    Dataset<Row> comparisons = union(spark, tables, runs, "iclt_comparisons");
+    tables.write(ICLT_VS_BET, iclt == null ? empty(spark, ICLT_VS_BET) : icltVsBet(iclt, comparisons), List.of(),
+        extras);
+  }
+
+  /** Test AUC per (run, fingerprint, probe, layer, band, label kind, train x eval domain) over seeds. */
+  public static Dataset<Row> crossDomain(Dataset<Row> metrics) {
+    return metrics.filter(col("eval_split").equalTo("test"))
+        .groupBy("source_run_id", "config_fingerprint", "model_pair", "probe_kind", "layer", "band", "label_kind",
+            "train_domain", "eval_domain")
+        .agg(count(lit(1)).as("n_seeds"), avg("auc").as("auc_mean"), stddev_samp("auc").as("auc_std"),
+            min("auc").as("auc_min"), max("auc").as("auc_max"), avg("auc_ci_low").as("auc_ci_low"),
+            avg("auc_ci_high").as("auc_ci_high"), avg("accuracy").as("accuracy_mean"),
+            max("n_class0").as("n_class0"), max("n_class1").as("n_class1"));
+  }
+
+  /** ICLT scores next to BET on the same positions, in-domain direction (train_domain = eval_domain). */
+  static Dataset<Row> icltVsBet(Dataset<Row> iclt, Dataset<Row> comparisons) {
+    Dataset<Row> test = iclt.filter(col("eval_split").equalTo("test").and(col("train_domain").equalTo(
+        col("eval_domain"))));
+    List<String> keys = List.of("source_run_id", "band", "label_kind", "train_domain");
+    Dataset<Row> bet = test.filter(col("probe_kind").equalTo("bet")).select(col("source_run_id"), col("band"),
+        col("label_kind"), col("train_domain"), col("auc").as("bet_auc"), col("auc_ci_low").as("bet_auc_ci_low"),
+        col("auc_ci_high").as("bet_auc_ci_high"));
+    Dataset<Row> joined = test.filter(col("probe_kind").notEqual("bet"))
+        .join(bet, seq(keys), "left")
+        .withColumn("domain", col("train_domain"))
+        .withColumn("auc_difference", col("auc").minus(col("bet_auc")));
+    if (comparisons != null) {
+      Dataset<Row> diff = comparisons.filter(col("eval_split").equalTo("test")
+              .and(col("train_domain").equalTo(col("eval_domain"))))
+          .select(col("source_run_id"), col("probe_kind"), col("band"), col("label_kind"), col("train_domain"),
+              col("difference_ci_low"), col("difference_ci_high"));
+      joined = joined.join(diff, seq(
+          List.of("source_run_id", "probe_kind", "band", "label_kind", "train_domain")), "left");
+    } else {
+      joined = joined.withColumn("difference_ci_low", lit(null)).withColumn("difference_ci_high", lit(null));
+    }
+    return select(joined, ICLT_VS_BET);
+  }
+
+  /** The documented columns of {@code table}, in order, cast to their documented types. */
+  static Dataset<Row> select(Dataset<Row> data, String table) {
+    List<Column> cols = new ArrayList<>();
+    for (StructField f : SparkSchemas.of(table).fields()) {
+      cols.add(col(f.name()).cast(f.dataType()).as(f.name()));
+    }
+    return data.select(cols.toArray(new Column[0]));
+  }
+
+  /** Column names as the Scala Seq that Dataset.join takes. */
+  public static scala.collection.Seq<String> seq(List<String> names) {
+    return scala.collection.JavaConverters.asScalaBuffer(names).toSeq();
+  }
+
+  private static Dataset<Row> empty(SparkSession spark, String table) {
+    return spark.createDataFrame(List.of(), SparkSchemas.of(table));
+  }
+
+  /** One table of every run that has it, with source_run_id and its manifest's fingerprint; null when none. */
+  private static Dataset<Row> union(SparkSession spark, RunTables tables, Map<String, List<Manifest>> runs,
+      String table) {
+    Dataset<Row> all = null;
+    for (Map.Entry<String, List<Manifest>> run : runs.entrySet()) {
+      Manifest m = run.getValue().stream().filter(x -> x.table().equals(table)).findFirst().orElse(null);
+      if (m == null) {
+        continue;
+      }
+      Dataset<Row> one = spark.read().parquet(tables.tablePath(table, run.getKey()).toString())
+          .withColumn("source_run_id", lit(run.getKey()))
+          .withColumn("config_fingerprint", lit(m.string("config_fingerprint")));
+      all = all == null ? one : all.unionByName(one, true);
+    }
+    return all;
+  }
+
+  private static List<String> selected(KnowableConfig config) {
+    return new SettingsReader(config.raw()).strings("knowable.aggregate.runs");
+  }
+
+  /** A table's manifest of one run. */
+  record Manifest(String runId, String table, Path path, Map<String, Object> json) {
+    String string(String key) {
+      Object v = json.get(key);
+      return v == null ? null : v.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    Object at(String... keys) {
+      Object v = json;
+      for (String k : keys) {
+        if (!(v instanceof Map)) {
+          return null;
+        }
+        v = ((Map<String, Object>) v).get(k);
+      }
+      return v;
+    }
+  }
+
+  /**
+   * The committed tables of the selected runs: every {@code <output>/<table>/run_id=<id>/_manifest.json},
+   * by run id (sorted), skipping this stage's own tables and folders that are not tables.
+   */
+  static Map<String, List<Manifest>> discover(SparkSession spark, KnowableConfig config) {
+    List<String> wanted = selected(config);
+    Map<String, List<Manifest>> runs = new TreeMap<>();
+    Path root = new Path(config.output());
+    try {
+      FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(root)) {
+        throw new ConfigException("aggregate: the output root " + root + " does not exist (knowable.output)");
+      }
+      for (FileStatus tableDir : fs.listStatus(root)) {
+        String table = tableDir.getPath().getName();
+        if (!tableDir.isDirectory() || table.startsWith("_") || table.startsWith(".") || TABLES.contains(table)) {
+          continue;
+        }
+        for (FileStatus runDir : fs.listStatus(tableDir.getPath())) {
+          String dir = runDir.getPath().getName();
+          Path manifest = new Path(runDir.getPath(), RunTables.MANIFEST);
+          if (!runDir.isDirectory() || !dir.startsWith("run_id=") || !fs.exists(manifest)) {
+            continue;
+          }
+          String runId = dir.substring("run_id=".length());
+          runs.computeIfAbsent(runId, k -> new ArrayList<>()).add(new Manifest(runId, table, manifest,
+              read(fs, manifest)));
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("aggregate: cannot list " + root + ": " + e.getMessage(), e);
+    }
+    List<String> missing = new ArrayList<>(new TreeSet<>(wanted));
+    missing.removeAll(runs.keySet());
+    if (!missing.isEmpty()) {
+      throw new ConfigException("knowable.aggregate.runs names run(s) with no committed table under "
+          + config.output() + ": " + missing + " (found: " + runs.keySet() + ")");
+    }
+    if (!wanted.isEmpty()) {
+      runs.keySet().retainAll(wanted);
+    }
+    runs.values().forEach(l -> l.sort((a, b) -> a.table().compareTo(b.table())));
+    return runs;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> read(FileSystem fs, Path p) throws IOException {
+    try (InputStream in = fs.open(p)) {
+      return JSON.readValue(in, Map.class);
+    }
+  }
+
+  /** One row per (run, table) from the manifests (a handful of rows per run: built on the driver). */
+  static Dataset<Row> runsTable(SparkSession spark, Map<String, List<Manifest>> runs) {
+    Map<String, String> stageOf = new LinkedHashMap<>();
+    java.util.stream.Stream.concat(Stages.all().stream(), Stages.byNameOnly().stream())
+        .forEach(s -> s.outputs().forEach(t -> stageOf.putIfAbsent(t, s.name())));
+    List<Row> rows = new ArrayList<>();
+    for (List<Manifest> manifests : runs.values()) {
+      for (Manifest m : manifests) {
+        Object pair = m.json().containsKey("model_pair") ? m.json().get("model_pair") : m.json().get("model");
+        Object committed = m.json().get("committed_at");
+        Object rowsWritten = m.json().get("rows");
+        Object seconds = m.json().get("write_seconds");
+        rows.add(RowFactory.create(m.runId(), m.table(), stageOf.getOrDefault(m.table(), "unknown"),
+            m.string("config_fingerprint"), pair == null ? null : pair.toString(),
+            str(m.at("config", "models", "small", "path")), str(m.at("config", "models", "large", "path")),
+            m.string("tokenizer_sha256"),
+            str(m.at("versions", "git_revision")), str(m.at("versions", "knowable")), str(m.at("versions", "spark")),
+            str(m.at("versions", "java")), rowsWritten == null ? null : ((Number) rowsWritten).longValue(),
+            seconds == null ? null : ((Number) seconds).doubleValue(),
+            committed == null ? null : Timestamp.from(Instant.parse(committed.toString())), m.path().toString()));
+      }
+    }
+    return spark.createDataFrame(rows, SparkSchemas.of(RUNS));
+  }
+
+  private static String str(Object o) {
+    return o == null ? null : o.toString();
+  }
+}
