@@ -20,7 +20,7 @@ import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.aggregate.AggregateStage;
 import dev.knowable.jobs.apply.ApplyStage;
-import dev.knowable.jobs.probe.ContextFeatures;
+import dev.knowable.probe.ContextFeatures;
 import dev.knowable.label.Band;
 import dev.knowable.probe.ProbeSettings;
 import java.io.IOException;
@@ -36,7 +36,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -369,7 +368,7 @@ public final class ReportStage implements Stage {
       if (k > 2) {
         examples = withContextIds(examples, tables);
       }
-      scores.add(contextScore(ctx, k, ProbeSettings.from(config.raw()).contextBuckets()));
+      scores.add(contextScore(ctx, k));
       names.add("strongest context control: " + context);
     }
     int bins = r.atLeast(PREFIX + "roc-thresholds", 10);
@@ -418,34 +417,33 @@ public final class ReportStage implements Stage {
   }
 
   /** P(class 1) of a stored context-control logistic regression on the last k ids. */
-  private static Column contextScore(Row model, int k, int buckets) {
+  private static Column contextScore(Row model, int k) {
     List<Float> w = model.getList(model.fieldIndex("w1"));
     float[] weights = new float[w.size()];
     for (int i = 0; i < weights.length; i++) {
       weights[i] = w.get(i);
     }
     float intercept = model.<Float>getList(model.fieldIndex("b1")).get(0);
-    ContextFeatures encoder = new ContextFeatures(k, buckets, ProbeSettings.MAX_CONTEXT_K);
+    // input_dim = k slots of (max token id + 2) features: the probe stage's exact one-hot layout.
+    ContextFeatures encoder = new ContextFeatures(k, model.<Integer>getAs("input_dim") / k - 2);
     if (k > 2) {
       return org.apache.spark.sql.functions.udf((UDF1<scala.collection.Seq<Integer>, Double>) ids -> {
         int[] last = new int[ids.size()];
         for (int j = 0; j < last.length; j++) {
           last[j] = ids.apply(j);
         }
-        return logistic(encoder.encode(last), weights, intercept);
+        return logistic(encoder.active(last), weights, intercept);
       }, DataTypes.DoubleType).apply(col("context_ids"));
     }
     return org.apache.spark.sql.functions.udf((UDF2<Integer, Integer, Double>) (current, previous) ->
-        logistic(encoder.encode(current, previous == null ? -1 : previous), weights, intercept), DataTypes.DoubleType)
+        logistic(encoder.active(current, previous == null ? -1 : previous), weights, intercept), DataTypes.DoubleType)
         .apply(col("token_id"), col("prev_token_id"));
   }
 
-  private static double logistic(SparseVector v, float[] w, float b) {
+  private static double logistic(int[] active, float[] w, float b) {
     double margin = b;
-    int[] idx = v.indices();
-    double[] val = v.values();
-    for (int i = 0; i < idx.length; i++) {
-      margin += w[idx[i]] * val[i];
+    for (int j : active) {
+      margin += w[j];
     }
     return 1.0 / (1.0 + Math.exp(-margin));
   }
