@@ -80,7 +80,10 @@ public final class RunTables {
       fs.create(probe, false).close();
       fs.delete(probe, false);
     } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException("The output location " + root + " is not writable (" + e.getClass().getSimpleName()
+      String where = root.toUri().getScheme() != null && root.toUri().getScheme().startsWith("s3")
+          ? " (S3 endpoint " + spark.sparkContext().hadoopConfiguration().get("fs.s3a.endpoint", "AWS default") + ")"
+          : "";
+      throw new IllegalStateException("The output location " + root + where + " is not writable (" + e.getClass().getSimpleName()
           + ": " + e.getMessage() + "). Set knowable.output to a folder this job may create files in; nothing was "
           + "computed.", e);
     }
