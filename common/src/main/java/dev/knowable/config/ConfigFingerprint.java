@@ -52,7 +52,8 @@ public final class ConfigFingerprint {
   /** The sections (paths under knowable, prefixes) whose settings determine each table. */
   public static final Map<String, List<String>> TABLE_SECTIONS = Map.ofEntries(
       Map.entry("documents", INGEST), Map.entry("rejects", INGEST), Map.entry("tokens", TOKENS),
-      Map.entry("small_scores", SMALL), Map.entry("large_scores", LARGE), Map.entry("probe_examples", LABELS),
+      Map.entry("small_scores", SMALL), Map.entry("large_scores", LARGE),
+      Map.entry("small_rejects", SMALL), Map.entry("large_rejects", LARGE), Map.entry("probe_examples", LABELS),
       Map.entry("probe_metrics", PROBES), Map.entry("probe_models", PROBES), Map.entry("cross_domain", PROBES),
       Map.entry("probe_comparisons", PROBES),
       Map.entry("iclt_scores", ICLT_SCORES), Map.entry("iclt_metrics", ICLT_METRICS),

@@ -43,7 +43,20 @@ public final class KnowableConfig implements Serializable {
   public record Ingest(List<InputSpec> inputs, int maxChars, int rejectRawChars, SplitFractions split)
       implements Serializable {}
 
-  public record Tokenize(String tokenizer, int maxTokens, int shards) implements Serializable {}
+  /** What happens to a document longer than max-tokens. */
+  public enum LongDocuments { WINDOW, TRUNCATE }
+
+  /**
+   * @param maxTokens the model input length: the window length (window) or the kept prefix (truncate)
+   * @param windowOverlap fraction of max-tokens each window repeats from the previous one, in [0, 1)
+   */
+  public record Tokenize(String tokenizer, int maxTokens, int shards, LongDocuments longDocuments,
+      double windowOverlap) implements Serializable {
+    /** Tokens each window repeats from the previous one: the least left context of a later window's positions. */
+    public int overlapTokens() {
+      return (int) Math.floor(windowOverlap * maxTokens);
+    }
+  }
 
   /** A model of the pair. layers only matter for the small model, topK for the large. */
   public record ModelSettings(String role, String path, String engine, List<Integer> layers,
@@ -82,7 +95,13 @@ public final class KnowableConfig implements Serializable {
         Map.copyOf(sparkConf));
     this.ingest = parseIngest(c);
     this.tokenize = new Tokenize(c.getString("knowable.tokenize.tokenizer"),
-        positive(c, "knowable.tokenize.max-tokens"), positive(c, "knowable.tokenize.shards"));
+        positive(c, "knowable.tokenize.max-tokens"), positive(c, "knowable.tokenize.shards"),
+        enumOf(LongDocuments.class, c, "knowable.tokenize.long-documents"),
+        c.getDouble("knowable.tokenize.window-overlap"));
+    if (!(tokenize.windowOverlap() >= 0 && tokenize.windowOverlap() < 1)) {
+      throw new ConfigException("knowable.tokenize.window-overlap must be a fraction of max-tokens in [0, 1), got "
+          + tokenize.windowOverlap() + " (each window must score new tokens)");
+    }
     this.small = parseModel(c, "small");
     this.large = parseModel(c, "large");
     this.score = new Score(positive(c, "knowable.score.token-budget"), positive(c, "knowable.score.max-batch-size"),

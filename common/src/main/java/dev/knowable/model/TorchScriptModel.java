@@ -231,6 +231,11 @@ public final class TorchScriptModel implements LanguageModel {
     for (int i = 0; i < b; i++) {
       int[] s = sequences.get(i);
       for (int j = 0; j < s.length; j++) {
+        // An id without an embedding row would fail (on a GPU: poison the device) in native code.
+        if (s[j] < 0 || s[j] >= contract.vocabSize()) {
+          throw new IllegalArgumentException("Token id " + s[j] + " at position " + j + " of sequence " + i
+              + " is outside the vocabulary 0.." + (contract.vocabSize() - 1) + " of model " + contract.name());
+        }
         ids[i * t + j] = s[j];
         mask[i * t + j] = 1;
       }

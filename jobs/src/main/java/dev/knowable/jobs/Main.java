@@ -200,6 +200,9 @@ public final class Main {
   public static void run(SparkSession spark, String command, KnowableConfig config) {
     List<Stage> stages = stagesOf(command);
     RunTables tables = new RunTables(spark, config);
+    // Before any work: the output root takes files, and no table folder holds foreign files.
+    tables.requireWritable();
+    stages.forEach(s -> s.outputs().forEach(tables::requireOnlyRunFolders));
     LOG.info("knowable run {} -> {} ({} stage(s): {}), config fingerprint {}", config.runId(), config.output(),
         stages.size(), stages.stream().map(Stage::name).toList(), config.fingerprint());
     long all = System.nanoTime();

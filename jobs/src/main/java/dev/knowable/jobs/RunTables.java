@@ -63,6 +63,32 @@ public final class RunTables {
     return config.runId();
   }
 
+  /**
+   * Fails, naming the output root, when this job cannot create files there (a read-only
+   * folder, a path below a file, refused object-store credentials): checked before any
+   * stage runs, so a mistyped or forbidden output costs nothing. Creates the root and one
+   * empty probe file, then deletes the probe.
+   */
+  public void requireWritable() {
+    Path root = new Path(config.output());
+    Path probe = new Path(root, "_knowable_write_check." + UUID.randomUUID());
+    try {
+      FileSystem fs = fs(root);
+      if (!fs.mkdirs(root)) {
+        throw new IOException("cannot create the folder");
+      }
+      fs.create(probe, false).close();
+      fs.delete(probe, false);
+    } catch (IOException | RuntimeException e) {
+      String where = root.toUri().getScheme() != null && root.toUri().getScheme().startsWith("s3")
+          ? " (S3 endpoint " + spark.sparkContext().hadoopConfiguration().get("fs.s3a.endpoint", "AWS default") + ")"
+          : "";
+      throw new IllegalStateException("The output location " + root + where + " is not writable (" + e.getClass().getSimpleName()
+          + ": " + e.getMessage() + "). Set knowable.output to a folder this job may create files in; nothing was "
+          + "computed.", e);
+    }
+  }
+
   /** The final folder of {@code table} for this run. */
   public Path tablePath(String table) {
     return tablePath(table, config.runId());
@@ -147,13 +173,23 @@ public final class RunTables {
       throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is not committed at "
           + tablePath(table) + ". Run the '" + producedByStage + "' stage with the same run-id first.");
     }
-    return spark.read().parquet(tablePath(table).toString());
+    try {
+      return spark.read().parquet(tablePath(table).toString());
+    } catch (Exception e) { // SparkException is checked, but Scala throws it undeclared.
+      // Reading the footers for the schema is where a damaged file shows first.
+      throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " at " + tablePath(table)
+          + " cannot be read (a damaged or foreign file?): " + rootCause(e), e);
+    }
   }
 
   /** Reads this run's manifest of {@code table} as a map. */
   @SuppressWarnings("unchecked")
   public Map<String, Object> readManifest(String table) {
     Path p = new Path(tablePath(table), MANIFEST);
+    if (!isCommitted(table)) {
+      throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is not committed at "
+          + tablePath(table) + " (no " + MANIFEST + "). Run the stage that writes it with the same run-id first.");
+    }
     try (java.io.InputStream in = fs(p).open(p)) {
       return JSON.readValue(in, Map.class);
     } catch (IOException e) {
@@ -185,13 +221,21 @@ public final class RunTables {
     Path dest = tablePath(table);
     Path staging = new Path(new Path(new Path(config.output(), table), "_staging"),
         "run_id=" + config.runId() + "." + UUID.randomUUID());
+    requireOnlyRunFolders(table);
     LOG.info("Writing table {} of run {} (staging {})", table, config.runId(), staging);
     var writer = data.write().mode(SaveMode.ErrorIfExists);
     if (!partitionBy.isEmpty()) {
       writer = writer.partitionBy(partitionBy.toArray(new String[0]));
     }
     try {
-      writer.parquet(staging.toString());
+      try {
+        writer.parquet(staging.toString());
+      } catch (Exception e) { // SparkException is checked, but Scala throws it undeclared.
+        // Spark's "Job aborted due to stage failure" hides the cause (a damaged input file,
+        // a failing model) deep in the chain: lead with it.
+        throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " was not written "
+            + "(nothing published, committed tables unchanged): " + rootCause(e), e);
+      }
       // An empty partitioned Dataset leaves no Parquet file (only _SUCCESS) to read back.
       long rows = hasParquet(staging) ? spark.read().parquet(staging.toString()).count() : 0L;
       double seconds = (System.nanoTime() - start) / 1e9;
@@ -239,7 +283,50 @@ public final class RunTables {
     }
   }
 
-  private boolean hasParquet(Path dir) throws IOException {
+  /**
+   * Refuses to write into {@code <output>/<table>/} when it holds anything but run folders
+   * ({@code run_id=...}) and hidden entries ('_' or '.'): files of another tool or layout
+   * there would be read together with this run's by every partition-discovering reader.
+   */
+  public void requireOnlyRunFolders(String table) {
+    Path dir = new Path(config.output(), table);
+    try {
+      FileSystem fs = fs(dir);
+      if (!fs.exists(dir)) {
+        return;
+      }
+      if (!fs.getFileStatus(dir).isDirectory()) {
+        throw new IllegalStateException("Table location " + dir + " is a file, not a folder of run folders; "
+            + "choose another knowable.output.");
+      }
+      List<String> foreign = new java.util.ArrayList<>();
+      for (var st : fs.listStatus(dir)) {
+        String n = st.getPath().getName();
+        if (!(n.startsWith("_") || n.startsWith(".") || (st.isDirectory() && n.startsWith("run_id=")))) {
+          foreign.add(n);
+        }
+      }
+      if (!foreign.isEmpty()) {
+        throw new IllegalStateException("Table folder " + dir + " holds " + foreign.subList(0, Math.min(5,
+            foreign.size())) + (foreign.size() > 5 ? " and " + (foreign.size() - 5) + " more" : "") + ", which "
+            + "are not knowable run folders (run_id=<id>): readers of " + table + " would mix them with this run's "
+            + "rows. Nothing was written; choose another knowable.output or move them away.");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot list " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The innermost cause's class and message. */
+  static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+
+    private boolean hasParquet(Path dir) throws IOException {
     var files = fs(dir).listFiles(dir, true);
     while (files.hasNext()) {
       if (files.next().getPath().getName().endsWith(".parquet")) {

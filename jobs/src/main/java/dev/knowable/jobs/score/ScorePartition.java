@@ -8,6 +8,7 @@ import dev.knowable.model.ModelRegistry;
 import dev.knowable.model.ScoreRequest;
 import dev.knowable.model.SequenceScores;
 import dev.knowable.model.TokenBatcher;
+import dev.knowable.tokenize.Windows;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -25,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * longest first, and scored batch by batch as the output iterator is consumed, so at most
  * one batch of per-position rows is alive at a time.
  *
+ * <p>A document longer than the window length is scored as consecutive overlapping windows
+ * ({@link Windows}): each position is emitted once, by the window that gives it the most
+ * left context, with its position, previous and next token taken from the whole document.
+ *
  * <p>Input rows: doc_id, split, token_ids, domain. Output rows follow small_scores or
  * large_scores.
  */
@@ -38,18 +43,31 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final KnowableConfig.Score score;
   private final ScoreRequest request;
   private final int hiddenSize;
+  private final int windowLength;
+  private final int windowOverlap;
 
   ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score, ScoreRequest request,
-      int hiddenSize) {
+      int hiddenSize, int windowLength, int windowOverlap) {
     this.role = role;
     this.modelPath = modelPath;
     this.engine = engine;
     this.score = score;
     this.request = request;
     this.hiddenSize = hiddenSize;
+    this.windowLength = windowLength;
+    this.windowOverlap = windowOverlap;
   }
 
   private record Doc(String docId, String split, int[] ids, String domain) {}
+
+  /** One model input: a window of a document. */
+  private record Piece(Doc doc, Windows.Window window) {
+    int[] ids() {
+      int[] all = doc.ids();
+      Windows.Window w = window;
+      return w.start() == 0 && w.end() == all.length ? all : java.util.Arrays.copyOfRange(all, w.start(), w.end());
+    }
+  }
 
   @Override
   public Iterator<Row> call(Iterator<Row> input) {
@@ -66,9 +84,15 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     if (docs.isEmpty()) {
       return java.util.Collections.emptyIterator();
     }
+    List<Piece> pieces = new ArrayList<>();
+    for (Doc d : docs) {
+      for (Windows.Window w : Windows.of(d.ids().length, windowLength, windowOverlap)) {
+        pieces.add(new Piece(d, w));
+      }
+    }
     LanguageModel model = ModelRegistry.get(Paths.get(modelPath), engine, TaskResources.device(score.device()),
         TaskResources.threads(score.threads()));
-    int[] lengths = docs.stream().mapToInt(d -> d.ids().length).toArray();
+    int[] lengths = pieces.stream().mapToInt(p -> p.window().length()).toArray();
     List<List<Integer>> batches = TokenBatcher.batches(lengths, score.tokenBudget(), score.maxBatchSize());
     long totalTokens = java.util.Arrays.stream(lengths).asLongStream().sum();
     int partition = TaskContext.get() == null ? -1 : TaskContext.get().partitionId();
@@ -85,10 +109,10 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         }
         List<Integer> batch = batches.get(nextBatch++);
         List<int[]> seqs = new ArrayList<>(batch.size());
-        batch.forEach(i -> seqs.add(docs.get(i).ids()));
+        batch.forEach(i -> seqs.add(pieces.get(i).ids()));
         List<SequenceScores> scores = model.score(seqs, request);
         for (int b = 0; b < batch.size(); b++) {
-          emit(docs.get(batch.get(b)), scores.get(b));
+          emit(pieces.get(batch.get(b)), scores.get(b));
         }
         done += seqs.stream().mapToLong(s -> s.length).sum();
         return true;
@@ -97,14 +121,19 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       @Override
       protected void finish() {
         double s = (System.nanoTime() - start) / 1e9;
-        LOG.info("{} partition {}: {} documents, {} tokens in {} batches, {} s, {} tokens/s", role, partition,
-            docs.size(), totalTokens, batches.size(), String.format("%.2f", s),
+        LOG.info("{} partition {}: {} documents, {} windows, {} tokens in {} batches, {} s, {} tokens/s", role,
+            partition, docs.size(), pieces.size(), totalTokens, batches.size(), String.format("%.2f", s),
             String.format("%.0f", done / Math.max(s, 1e-9)));
       }
 
-      private void emit(Doc d, SequenceScores s) {
+      private void emit(Piece piece, SequenceScores s) {
+        Doc d = piece.doc();
         int[] ids = d.ids();
-        for (int p = 0; p < s.length(); p++) {
+        Windows.Window w = piece.window();
+        // Window index i is document position w.start() + i; the positions before scoreFrom
+        // are context only (the previous window scored them).
+        for (int i = w.scoreFrom() - w.start(); i < s.length(); i++) {
+          int p = w.start() + i;
           int next = p + 1 < ids.length ? ids[p + 1] : -1;
           if (role.equals(ScoreStage.SMALL)) {
             Object[] v = new Object[10 + s.hidden().length];
@@ -114,17 +143,17 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
             v[3] = ids[p];
             v[4] = p > 0 ? ids[p - 1] : -1;
             v[5] = next;
-            v[6] = s.entropy()[p];
-            v[7] = s.top1Id(p);
-            v[8] = s.top1Prob(p);
+            v[6] = s.entropy()[i];
+            v[7] = s.top1Id(i);
+            v[8] = s.top1Prob(i);
             v[9] = d.domain();
             for (int l = 0; l < s.hidden().length; l++) {
-              v[10 + l] = s.hiddenAt(l, p, hiddenSize);
+              v[10 + l] = s.hiddenAt(l, i, hiddenSize);
             }
             add(RowFactory.create(v));
           } else {
-            add(RowFactory.create(d.docId(), d.split(), p, ids[p], next, s.entropy()[p], s.topkIdsAt(p),
-                s.topkLogprobsAt(p), d.domain()));
+            add(RowFactory.create(d.docId(), d.split(), p, ids[p], next, s.entropy()[i], s.topkIdsAt(i),
+                s.topkLogprobsAt(i), d.domain()));
           }
         }
       }

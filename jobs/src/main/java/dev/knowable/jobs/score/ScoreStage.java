@@ -1,6 +1,8 @@
 package dev.knowable.jobs.score;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig.ModelSettings;
@@ -17,10 +19,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +39,12 @@ import org.slf4j.LoggerFactory;
  *       {@code hidden_l<k>} columns; large: entropy and top-k ids/log-probs, no hidden states.</li>
  *   <li>Refuses a model whose tokenizer differs from the one that made the tokens, and a
  *       max-tokens longer than the model's context.</li>
+ *   <li>Documents longer than max-tokens (tokenize.long-documents=window) are scored in
+ *       overlapping windows, every position once ({@link dev.knowable.tokenize.Windows}).</li>
+ *   <li>A document holding a token id the model has no embedding for (outside
+ *       0..vocab_size-1: another tokenizer, added tokens) goes to {@code <role>_rejects}
+ *       with the reason, and the others are scored: it would otherwise fail the whole job
+ *       in the native forward pass.</li>
  * </ul>
  */
 public final class ScoreStage implements Stage {
@@ -67,14 +77,23 @@ public final class ScoreStage implements Stage {
     return role + "_scores";
   }
 
+  /** Documents this stage could not score, in the layout of ingest's rejects. */
+  public String rejectsTable() {
+    return role + "_rejects";
+  }
+
   @Override
   public List<String> outputs() {
-    return List.of(table());
+    // The scores first: the Airflow sensor of the next stage waits on the first table, and
+    // the scores are published last.
+    return List.of(table(), rejectsTable());
   }
 
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
-    if (!tables.needsWrite(table())) {
+    boolean writeRejects = tables.needsWrite(rejectsTable());
+    boolean writeScores = tables.needsWrite(table());
+    if (!writeRejects && !writeScores) {
       return;
     }
     ModelSettings settings = role.equals(SMALL) ? config.small() : config.large();
@@ -99,9 +118,33 @@ public final class ScoreStage implements Stage {
     layers.forEach(l -> hiddenColumns.add("hidden_l" + l));
     StructType schema = SparkSchemas.withPatternColumns(TableSchema.of(table()), hiddenColumns);
     ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
-        new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize());
+        new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), config.tokenize().maxTokens(),
+        config.tokenize().overlapTokens());
 
-    Dataset<Row> tokens = tables.read("tokens", "tokenize");
+    Dataset<Row> all = tables.read("tokens", "tokenize");
+    // Ids the embedding has no row for; a negative id as well (a corrupt table).
+    String outside = "filter(token_ids, x -> x < 0 OR x >= " + contract.vocabSize() + ")";
+    Column bad = expr("size(" + outside + ") > 0");
+    if (writeRejects) {
+      Dataset<Row> rejects = all.filter(bad).select(lit(name()).as("stage"),
+          lit(tables.tablePath("tokens").toString()).as("input_path"), lit(-1L).as("input_offset"),
+          col("doc_id"), col("domain"), lit("out_of_vocabulary").as("reason"),
+          expr("concat('token id ', element_at(" + outside + ", 1), ' at position ', "
+              + "array_position(token_ids, element_at(" + outside + ", 1)) - 1, ' (', size(" + outside + "), "
+              + "' such ids) is outside the vocabulary 0.." + (contract.vocabSize() - 1) + " of model "
+              + contract.name().replace("'", "") + " (vocab_size)')").as("detail"),
+          expr("concat('[', array_join(slice(" + outside + ", 1, 20), ','), ']')").as("raw"));
+      long rejected = tables.write(rejectsTable(), rejects, List.of(), Map.of("model", contract.name(),
+          "vocab_size", contract.vocabSize()));
+      if (rejected > 0) {
+        LOG.warn("{}: {} document(s) hold token ids outside 0..{} (the model's vocabulary); they are listed in "
+            + "{} and not scored", name(), rejected, contract.vocabSize() - 1, rejectsTable());
+      }
+    }
+    if (!writeScores) {
+      return;
+    }
+    Dataset<Row> tokens = all.filter(functions.not(bad));
     int shards = config.tokenize().shards();
     Dataset<Row> scores = tokens.select("doc_id", "split", "token_ids", "domain", "shard")
         // Range partitioning on the shard id gives (about) one shard per task; hash
@@ -120,6 +163,8 @@ public final class ScoreStage implements Stage {
     extras.put("hidden_size", contract.hiddenSize());
     extras.put("model_dtype", contract.dtype());
     extras.put("token_budget", config.score().tokenBudget());
+    extras.put("window_length", config.tokenize().maxTokens());
+    extras.put("window_overlap", config.tokenize().overlapTokens());
     long start = System.nanoTime();
     // A NaN or infinite entropy falls out of every band silently: count them where a reader looks.
     long positions = tables.write(table(), scores, TableSchema.of(table()).partitionBy(), extras,

@@ -25,8 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * tokenize: documents -> tokens. Each document is tokenized whole and truncated to its
- * first max-tokens ids; its shard is a stable hash of doc_id. The tokenizer's SHA-256 goes
+ * tokenize: documents -> tokens. Each document is tokenized whole; with
+ * long-documents=window every id is kept (the score stages cut windows), with truncate only
+ * the first max-tokens ids. Its shard is a stable hash of doc_id. The tokenizer's SHA-256 goes
  * into the manifest, and must equal the models' (a pair with another tokenizer is refused).
  */
 public final class TokenizeStage implements Stage {
@@ -39,7 +40,8 @@ public final class TokenizeStage implements Stage {
 
   @Override
   public String description() {
-    return "tokenize documents with the models' tokenizer.json, truncate to max-tokens, assign shards";
+    return "tokenize documents with the models' tokenizer.json (long ones kept whole for windows, or truncated), "
+        + "assign shards";
   }
 
   @Override
@@ -70,7 +72,9 @@ public final class TokenizeStage implements Stage {
     ModelPair.requireTokenizer(config, fingerprint, "tokenizer " + tokenizerFile);
     Dataset<Row> documents = tables.read("documents", "ingest");
     StructType schema = SparkSchemas.of("tokens");
-    int maxTokens = config.tokenize().maxTokens();
+    boolean truncate = config.tokenize().longDocuments() == KnowableConfig.LongDocuments.TRUNCATE;
+    // Window mode keeps every id: the cap is then only the int array length.
+    int maxTokens = truncate ? config.tokenize().maxTokens() : Integer.MAX_VALUE;
     int shards = config.tokenize().shards();
     String file = tokenizerFile.toString();
     Dataset<Row> tokens = documents.select("doc_id", "split", "text", "domain")
@@ -79,14 +83,16 @@ public final class TokenizeStage implements Stage {
     Map<String, Object> extras = new LinkedHashMap<>();
     extras.put("tokenizer", file);
     extras.put("tokenizer_sha256", fingerprint);
-    extras.put("max_tokens", maxTokens);
+    extras.put("max_tokens", config.tokenize().maxTokens());
+    extras.put("long_documents", truncate ? "truncate" : "window");
+    extras.put("window_overlap_tokens", config.tokenize().overlapTokens());
     extras.put("shards", shards);
     long start = System.nanoTime();
     long rows = tables.write("tokens", tokens, TableSchema.of("tokens").partitionBy(), extras);
     Row totals = tables.read("tokens", name()).selectExpr("sum(n_tokens)", "sum(n_tokens_full)",
         "sum(CAST(n_tokens < n_tokens_full AS INT))").first();
     LOG.info("tokenize: {} documents, {} tokens kept of {} ({} documents truncated to {}), {} s", rows,
-        totals.get(0), totals.get(1), totals.get(2), maxTokens,
+        totals.get(0), totals.get(1), totals.get(2), truncate ? maxTokens : "-",
         String.format("%.1f", (System.nanoTime() - start) / 1e9));
   }
 

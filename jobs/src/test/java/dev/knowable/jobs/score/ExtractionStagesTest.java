@@ -53,7 +53,8 @@ class ExtractionStagesTest extends SparkTestBase {
         in.resolve("part-1.jsonl"));
     List<String> sets = new ArrayList<>(List.of(
         "ingest.inputs=[{path=\"" + in + "\", format=jsonl}]",
-        "tokenize.max-tokens=64", "tokenize.shards=3", "score.token-budget=200",
+        // These tables are checked against the reference of each text's first 64 tokens.
+        "tokenize.max-tokens=64", "tokenize.long-documents=truncate", "tokenize.shards=3", "score.token-budget=200",
         "models.small.path=\"" + SMALL + "\"", "models.small.layers=[0, -1]",
         "models.large.path=\"" + LARGE + "\""));
     sets.addAll(List.of(more));
