@@ -33,11 +33,13 @@ public final class ConfigFingerprint {
   /**
    * Paths under {@code knowable} that name, place, schedule or pace a run but do not change
    * what it computes: the run's name and output root, what to do with existing tables, the
-   * Spark session (master, app name, free-form Spark settings, including secrets), and the
-   * batching / threading / device of model passes.
+   * Spark session (master, app name, free-form Spark settings, including secrets), the
+   * batching / threading / device of model passes, and whether a non-finite score fails the
+   * stage (a table written under either choice is the same).
    */
   public static final List<String> EXCLUDED = List.of("run-id", "output", "if-exists", "spark",
-      "score.token-budget", "score.max-batch-size", "score.threads", "score.device", "iclt.token-budget");
+      "score.token-budget", "score.max-batch-size", "score.threads", "score.device", "score.on-non-finite",
+      "iclt.token-budget");
 
   private static final List<String> INGEST = List.of("ingest");
   private static final List<String> TOKENS = List.of("ingest", "tokenize", "models.small.path");
@@ -52,7 +54,8 @@ public final class ConfigFingerprint {
   /** The sections (paths under knowable, prefixes) whose settings determine each table. */
   public static final Map<String, List<String>> TABLE_SECTIONS = Map.ofEntries(
       Map.entry("documents", INGEST), Map.entry("rejects", INGEST), Map.entry("tokens", TOKENS),
-      Map.entry("small_scores", SMALL), Map.entry("large_scores", LARGE), Map.entry("probe_examples", LABELS),
+      Map.entry("small_scores", SMALL), Map.entry("large_scores", LARGE),
+      Map.entry("small_rejects", SMALL), Map.entry("large_rejects", LARGE), Map.entry("probe_examples", LABELS),
       Map.entry("probe_metrics", PROBES), Map.entry("probe_models", PROBES), Map.entry("cross_domain", PROBES),
       Map.entry("probe_comparisons", PROBES),
       Map.entry("iclt_scores", ICLT_SCORES), Map.entry("iclt_metrics", ICLT_METRICS),

@@ -16,6 +16,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.CollectionAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,15 +39,33 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final KnowableConfig.Score score;
   private final ScoreRequest request;
   private final int hiddenSize;
+  private final boolean failOnNonFinite;
+  private final int shard;
+  /** Documents with non-finite scores; updated in the write job's result tasks, so once per task. */
+  private final CollectionAccumulator<NonFinite> nonFinite;
 
   ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score, ScoreRequest request,
-      int hiddenSize) {
+      int hiddenSize, boolean failOnNonFinite) {
+    this(role, modelPath, engine, score, request, hiddenSize, failOnNonFinite, -1, null);
+  }
+
+  private ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score,
+      ScoreRequest request, int hiddenSize, boolean failOnNonFinite, int shard,
+      CollectionAccumulator<NonFinite> nonFinite) {
     this.role = role;
     this.modelPath = modelPath;
     this.engine = engine;
     this.score = score;
     this.request = request;
     this.hiddenSize = hiddenSize;
+    this.failOnNonFinite = failOnNonFinite;
+    this.shard = shard;
+    this.nonFinite = nonFinite;
+  }
+
+  /** The function for one shard's job, reporting documents with non-finite scores to {@code acc}. */
+  ScorePartition forShard(int k, CollectionAccumulator<NonFinite> acc) {
+    return new ScorePartition(role, modelPath, engine, score, request, hiddenSize, failOnNonFinite, k, acc);
   }
 
   private record Doc(String docId, String split, int[] ids, String domain) {}
@@ -66,6 +85,9 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     if (docs.isEmpty()) {
       return java.util.Collections.emptyIterator();
     }
+    // A fixed order whatever order the input files were read in: the same batches, so a retried
+    // or resumed shard is bit-identical to a clean run's.
+    docs.sort(java.util.Comparator.comparing(Doc::docId));
     LanguageModel model = ModelRegistry.get(Paths.get(modelPath), engine, TaskResources.device(score.device()),
         TaskResources.threads(score.threads()));
     int[] lengths = docs.stream().mapToInt(d -> d.ids().length).toArray();
@@ -77,10 +99,12 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     return new ChunkedRows() {
       private int nextBatch;
       private long done;
+      private int rejected;
+      private boolean stopped;
 
       @Override
       protected boolean nextChunk() {
-        if (nextBatch == batches.size()) {
+        if (nextBatch == batches.size() || stopped) {
           return false;
         }
         List<Integer> batch = batches.get(nextBatch++);
@@ -88,7 +112,23 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
         batch.forEach(i -> seqs.add(docs.get(i).ids()));
         List<SequenceScores> scores = model.score(seqs, request);
         for (int b = 0; b < batch.size(); b++) {
-          emit(docs.get(batch.get(b)), scores.get(b));
+          Doc d = docs.get(batch.get(b));
+          NonFinite bad = check(d, scores.get(b));
+          if (bad == null) {
+            emit(d, scores.get(b));
+            continue;
+          }
+          // NaN / Inf would fall out of every entropy band unnoticed: keep the document out of
+          // the table and report it (the driver writes it to the rejects table, or fails).
+          rejected++;
+          if (nonFinite != null) {
+            nonFinite.add(bad);
+          }
+          LOG.warn("{} shard {}: document '{}' rejected: {}", role, shard, d.docId(), bad.detail());
+          if (failOnNonFinite) {
+            stopped = true; // the driver fails the stage; no point scoring the rest
+            break;
+          }
         }
         done += seqs.stream().mapToLong(s -> s.length).sum();
         return true;
@@ -97,9 +137,53 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
       @Override
       protected void finish() {
         double s = (System.nanoTime() - start) / 1e9;
-        LOG.info("{} partition {}: {} documents, {} tokens in {} batches, {} s, {} tokens/s", role, partition,
-            docs.size(), totalTokens, batches.size(), String.format("%.2f", s),
+        LOG.info("{} shard {} partition {}: {} documents ({} rejected), {} tokens in {} batches, {} s, {} tokens/s",
+            role, shard, partition, docs.size(), rejected, totalTokens, batches.size(), String.format("%.2f", s),
             String.format("%.0f", done / Math.max(s, 1e-9)));
+      }
+
+      /** The document's first non-finite output and how many positions have one; null when all are finite. */
+      private NonFinite check(Doc d, SequenceScores s) {
+        int count = 0;
+        int first = -1;
+        String field = null;
+        float value = 0;
+        for (int p = 0; p < s.length(); p++) {
+          String f = null;
+          float v = 0;
+          if (!Float.isFinite(s.entropy()[p])) {
+            f = "entropy";
+            v = s.entropy()[p];
+          }
+          for (int j = 0; f == null && j < s.topK(); j++) {
+            float lp = s.topkLogprobs()[p * s.topK() + j];
+            // -Infinity is a finite probability (0); NaN and +Infinity are not.
+            if (Float.isNaN(lp) || lp == Float.POSITIVE_INFINITY) {
+              f = "top-k log-prob " + j;
+              v = lp;
+            }
+          }
+          for (int l = 0; f == null && l < s.hidden().length; l++) {
+            float[] h = s.hidden()[l];
+            for (int x = p * hiddenSize; x < (p + 1) * hiddenSize; x++) {
+              if (!Float.isFinite(h[x])) {
+                f = "hidden_l" + request.layers().get(l) + "[" + (x - p * hiddenSize) + "]";
+                v = h[x];
+                break;
+              }
+            }
+          }
+          if (f != null) {
+            count++;
+            if (first < 0) {
+              first = p;
+              field = f;
+              value = v;
+            }
+          }
+        }
+        return count == 0 ? null
+            : new NonFinite(d.docId(), d.domain(), d.split(), count, first, d.ids()[first], field, String.valueOf(value));
       }
 
       private void emit(Doc d, SequenceScores s) {
