@@ -25,8 +25,8 @@ SPARK_CONN = Variable.get("knowable_spark_conn", default_var="spark_default")
 STAGES = [
     ("ingest", ["documents", "rejects"]),
     ("tokenize", ["tokens"]),
-    ("score-small", ["small_scores"]),
-    ("score-large", ["large_scores"]),
+    ("score-small", ["small_scores", "small_rejects"]),
+    ("score-large", ["large_scores", "large_rejects"]),
     ("label", ["probe_examples"]),
     ("probe", ["probe_metrics", "probe_models", "cross_domain", "probe_comparisons"]),
     ("iclt", ["iclt_scores", "iclt_metrics", "iclt_comparisons"]),

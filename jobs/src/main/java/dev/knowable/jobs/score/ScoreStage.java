@@ -113,7 +113,9 @@ public final class ScoreStage implements Stage {
     Dataset<Row> out = scores;
     for (String role : List.of(SMALL, LARGE)) {
       String rejects = role + "_rejects";
-      if (tables.isCommitted(rejects) && ((Number) tables.readManifest(rejects).getOrDefault("rows", 0)).longValue() > 0) {
+      // Runs written before rejects tables existed have none; an empty one needs no join.
+      if (tables.isCommitted(rejects)
+          && ((Number) tables.readManifest(rejects).getOrDefault("rows", 0)).longValue() > 0) {
         Dataset<Row> bad = tables.read(rejects, "score-" + role).select(col("doc_id").as("rejected_doc_id"));
         out = out.join(bad, out.col("doc_id").equalTo(bad.col("rejected_doc_id")), "left_anti");
       }
