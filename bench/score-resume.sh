@@ -4,14 +4,15 @@
 # committed, then rerun. Appends a Markdown table to bench/results/score-resume.md.
 #
 #   bench/score-resume.sh [config] [stage]
-#   bench/score-resume.sh conf/demo.conf score-small
+#   bench/score-resume.sh bench/score-resume.conf score-small   (the default)
+#   bench/score-resume.sh conf/demo.conf score-large
 #
 # "stage s" is the stage's own time as the driver logs it ("stage ... done in"); "process s"
 # adds the JVM and Spark session start of the launcher. The ratio that matters is the
 # rerun's over the clean run's; the killed attempt's time is reported as the work lost.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-conf="${1:-conf/demo.conf}"
+conf="${1:-bench/score-resume.conf}"
 stage="${2:-score-small}"
 table="${stage#score-}_scores"
 stamp="$(date +%Y%m%d-%H%M%S)"
