@@ -10,6 +10,9 @@ Writes:
                     knowable, tokenizer) for the "model breaks the contract" test
   other-tokenizer/  random-small's weights with a different tokenizer.json (extra added
                     token <|pad|> id 257) for the "mismatched tokenizer pair" test
+  non-finite/       random-small's weights and tokenizer; its logits are NaN at every
+                    position whose input token is '@' (id 64), and one logit is +Inf where
+                    the input token is '^' (id 94), for the "model returns NaN / Inf" tests
 """
 import argparse
 import os
@@ -26,6 +29,26 @@ from knowable_lm.gpt_neox import GPTNeoXForCausalLM, NeoXConfig, init_weights  #
 from knowable_lm import export, tokenizer as tok  # noqa: E402
 
 VOCAB_ROWS = 264  # padded output matrix, like Pythia; 257 usable ids
+NAN_ID = 64  # '@' in the byte-level tokenizer
+INF_ID = 94  # '^'
+
+
+class NonFiniteWrapper(torch.nn.Module):
+    """The contract's outputs, with NaN logits after NAN_ID and a +Inf logit (id 0) after INF_ID."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        logits, hidden = self.model(input_ids, attention_mask)
+        logits = logits.float()
+        nan_at = (input_ids == NAN_ID).unsqueeze(-1)
+        logits = torch.where(nan_at, torch.full_like(logits, float("nan")), logits)
+        first = torch.arange(logits.shape[-1]) == 0
+        inf_at = (input_ids == INF_ID).unsqueeze(-1) & first
+        logits = torch.where(inf_at, torch.full_like(logits, float("inf")), logits)
+        return logits, torch.stack(hidden, dim=0).float()
 
 
 def random_model(layers: int, hidden: int, heads: int, seed: int) -> GPTNeoXForCausalLM:
@@ -66,6 +89,19 @@ def main(argv=None):
     other = os.path.join(out, "other-tokenizer")
     export.export_model(small, other, "other-tokenizer", onnx=False,
                         tokenizer_extra_added=["<|pad|>"], check=False)
+
+    # non-finite: made last so the models above are generated exactly as before
+    nf = os.path.join(out, "non-finite")
+    export.export_model(small, nf, "non-finite", onnx=False, reference=False, check=False)
+    w = NonFiniteWrapper(small).eval()
+    ids = torch.tensor([[1, NAN_ID, 2, INF_ID, 3]], dtype=torch.long)
+    with torch.no_grad():
+        traced = torch.jit.trace(w, (ids, torch.ones_like(ids)), check_trace=False)
+        lg, _ = traced(torch.tensor([[5, 6, NAN_ID, INF_ID, 7, 8]]), torch.ones(1, 6, dtype=torch.long))
+    # the trace must keep the data-dependent masks (NaN at 2 only, Inf at 3 only)
+    assert torch.isnan(lg[0, 2]).all() and not torch.isnan(lg[0, [0, 1, 4, 5]]).any()
+    assert torch.isinf(lg[0, 3, 0]) and torch.isfinite(lg[0, 3, 1:]).all()
+    traced.save(os.path.join(nf, "model.pt"))
 
     for d in sorted(os.listdir(out)):
         p = os.path.join(out, d)

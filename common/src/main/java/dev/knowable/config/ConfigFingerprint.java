@@ -33,11 +33,13 @@ public final class ConfigFingerprint {
   /**
    * Paths under {@code knowable} that name, place, schedule or pace a run but do not change
    * what it computes: the run's name and output root, what to do with existing tables, the
-   * Spark session (master, app name, free-form Spark settings, including secrets), and the
-   * batching / threading / device of model passes.
+   * Spark session (master, app name, free-form Spark settings, including secrets), the
+   * batching / threading / device of model passes, and whether a non-finite score fails the
+   * stage (a table written under either choice is the same).
    */
   public static final List<String> EXCLUDED = List.of("run-id", "output", "if-exists", "spark",
-      "score.token-budget", "score.max-batch-size", "score.threads", "score.device", "iclt.token-budget");
+      "score.token-budget", "score.max-batch-size", "score.threads", "score.device", "score.on-non-finite",
+      "iclt.token-budget");
 
   private static final List<String> INGEST = List.of("ingest");
   private static final List<String> TOKENS = List.of("ingest", "tokenize", "models.small.path");

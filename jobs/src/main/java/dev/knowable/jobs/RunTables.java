@@ -218,10 +218,8 @@ public final class RunTables {
   public long write(String table, Dataset<Row> data, List<String> partitionBy, Map<String, Object> extras,
       java.util.function.Function<Dataset<Row>, Map<String, Object>> stagedCounts) {
     long start = System.nanoTime();
-    Path dest = tablePath(table);
-    Path staging = new Path(new Path(new Path(config.output(), table), "_staging"),
-        "run_id=" + config.runId() + "." + UUID.randomUUID());
     requireOnlyRunFolders(table);
+    Path staging = new Path(stagingRoot(table), "run_id=" + config.runId() + "." + UUID.randomUUID());
     LOG.info("Writing table {} of run {} (staging {})", table, config.runId(), staging);
     var writer = data.write().mode(SaveMode.ErrorIfExists);
     if (!partitionBy.isEmpty()) {
@@ -236,9 +234,39 @@ public final class RunTables {
         throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " was not written "
             + "(nothing published, committed tables unchanged): " + rootCause(e), e);
       }
+      return commit(table, staging, partitionBy, extras, stagedCounts, start);
+    } finally {
+      try {
+        FileSystem fs = fs(staging);
+        if (fs.exists(staging)) {
+          fs.delete(staging, true);
+        }
+      } catch (IOException e) {
+        LOG.warn("Could not remove staging folder {}: {}", staging, e.getMessage());
+      }
+    }
+  }
+
+  /** {@code <output>/<table>/_staging}: where a table is written before it is published. */
+  public Path stagingRoot(String table) {
+    return new Path(new Path(config.output(), table), "_staging");
+  }
+
+  /**
+   * Publishes a fully written staging folder of {@code table}: reads the row count back, writes
+   * the manifest into it and renames it to the run folder (replacing an uncommitted or
+   * overwritten one). The staging folder is gone afterwards.
+   *
+   * @param startNanos when the stage began writing, for write_seconds
+   * @return the number of rows published
+   */
+  public long commit(String table, Path staging, List<String> partitionBy, Map<String, Object> extras,
+      java.util.function.Function<Dataset<Row>, Map<String, Object>> stagedCounts, long startNanos) {
+    Path dest = tablePath(table);
+    try {
       // An empty partitioned Dataset leaves no Parquet file (only _SUCCESS) to read back.
       long rows = hasParquet(staging) ? spark.read().parquet(staging.toString()).count() : 0L;
-      double seconds = (System.nanoTime() - start) / 1e9;
+      double seconds = (System.nanoTime() - startNanos) / 1e9;
       Map<String, Object> manifest = new LinkedHashMap<>();
       manifest.put("table", table);
       manifest.put("run_id", config.runId());
@@ -271,15 +299,6 @@ public final class RunTables {
       return rows;
     } catch (IOException e) {
       throw new IllegalStateException("Failed to publish table " + table + " at " + dest + ": " + e.getMessage(), e);
-    } finally {
-      try {
-        FileSystem fs = fs(staging);
-        if (fs.exists(staging)) {
-          fs.delete(staging, true);
-        }
-      } catch (IOException e) {
-        LOG.warn("Could not remove staging folder {}: {}", staging, e.getMessage());
-      }
     }
   }
 

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.Stage;
+import dev.knowable.jobs.score.ScoreStage;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelSettings;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ public final class LabelStage implements Stage {
     if (!tables.needsWrite(ProbeExamples.TABLE)) {
       return;
     }
-    Dataset<Row> small = tables.read("small_scores", "score-small");
+    Dataset<Row> small = ScoreStage.withoutRejected(tables, tables.read("small_scores", "score-small"));
     List<Band> bands = ProbeExamples.resolveBands(settings.bands(), small);
     LOG.info("Label stage, run {}: labels from {}, bands {}, kinds {}, balancing key {}", tables.runId(),
         settings.source(), bands, settings.kinds(), settings.balanceKey());
@@ -77,7 +78,8 @@ public final class LabelStage implements Stage {
     }
     Dataset<Row> labelled = (settings.source() == LabelSettings.Source.SYNTHETIC_QA
         ? ProbeExamples.constructionLabels(small, tables.read("tokens", "tokenize"), bands)
-        : ProbeExamples.label(ProbeExamples.joinScores(small, tables.read("large_scores", "score-large"), bands),
+        : ProbeExamples.label(ProbeExamples.joinScores(small,
+            ScoreStage.withoutRejected(tables, tables.read("large_scores", "score-large")), bands),
             bands, settings.kinds(), settings.labeler())).persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> tokenBalanced = ProbeExamples.tokenIdentityBalance(ProbeExamples.dropGap(labelled),
         settings.balanceKey(), settings.seed()).persist(StorageLevel.MEMORY_AND_DISK());

@@ -11,12 +11,15 @@ import dev.knowable.model.TokenBatcher;
 import dev.knowable.tokenize.Windows;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.CollectionAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +32,8 @@ import org.slf4j.LoggerFactory;
  * <p>A document longer than the window length is scored as consecutive overlapping windows
  * ({@link Windows}): each position is emitted once, by the window that gives it the most
  * left context, with its position, previous and next token taken from the whole document.
+ * A document's rows are emitted once all its windows are scored and all their outputs are
+ * finite; otherwise the document is reported as {@link NonFinite} and left out whole.
  *
  * <p>Input rows: doc_id, split, token_ids, domain. Output rows follow small_scores or
  * large_scores.
@@ -45,9 +50,20 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final int hiddenSize;
   private final int windowLength;
   private final int windowOverlap;
+  private final boolean failOnNonFinite;
+  private final int shard;
+  /** Documents with non-finite scores; updated in the write job's result tasks, so once per task. */
+  private final CollectionAccumulator<NonFinite> nonFinite;
 
   ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score, ScoreRequest request,
-      int hiddenSize, int windowLength, int windowOverlap) {
+      int hiddenSize, int windowLength, int windowOverlap, boolean failOnNonFinite) {
+    this(role, modelPath, engine, score, request, hiddenSize, windowLength, windowOverlap, failOnNonFinite, -1,
+        null);
+  }
+
+  private ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score,
+      ScoreRequest request, int hiddenSize, int windowLength, int windowOverlap, boolean failOnNonFinite, int shard,
+      CollectionAccumulator<NonFinite> nonFinite) {
     this.role = role;
     this.modelPath = modelPath;
     this.engine = engine;
@@ -56,18 +72,30 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     this.hiddenSize = hiddenSize;
     this.windowLength = windowLength;
     this.windowOverlap = windowOverlap;
+    this.failOnNonFinite = failOnNonFinite;
+    this.shard = shard;
+    this.nonFinite = nonFinite;
+  }
+
+  /** The function for one shard's job, reporting documents with non-finite scores to {@code acc}. */
+  ScorePartition forShard(int k, CollectionAccumulator<NonFinite> acc) {
+    return new ScorePartition(role, modelPath, engine, score, request, hiddenSize, windowLength, windowOverlap,
+        failOnNonFinite, k, acc);
   }
 
   private record Doc(String docId, String split, int[] ids, String domain) {}
 
   /** One model input: a window of a document. */
-  private record Piece(Doc doc, Windows.Window window) {
+  private record Piece(int docIndex, Doc doc, Windows.Window window) {
     int[] ids() {
       int[] all = doc.ids();
       Windows.Window w = window;
       return w.start() == 0 && w.end() == all.length ? all : java.util.Arrays.copyOfRange(all, w.start(), w.end());
     }
   }
+
+  /** A scored window waiting for the other windows of its document. */
+  private record Scored(Piece piece, SequenceScores scores) {}
 
   @Override
   public Iterator<Row> call(Iterator<Row> input) {
@@ -84,10 +112,16 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     if (docs.isEmpty()) {
       return java.util.Collections.emptyIterator();
     }
+    // A fixed order whatever order the input files were read in: the same batches, so a retried
+    // or resumed shard is bit-identical to a clean run's.
+    docs.sort(java.util.Comparator.comparing(Doc::docId));
     List<Piece> pieces = new ArrayList<>();
-    for (Doc d : docs) {
+    int[] windowsLeft = new int[docs.size()];
+    for (int di = 0; di < docs.size(); di++) {
+      Doc d = docs.get(di);
       for (Windows.Window w : Windows.of(d.ids().length, windowLength, windowOverlap)) {
-        pieces.add(new Piece(d, w));
+        pieces.add(new Piece(di, d, w));
+        windowsLeft[di]++;
       }
     }
     LanguageModel model = ModelRegistry.get(Paths.get(modelPath), engine, TaskResources.device(score.device()),
@@ -101,29 +135,110 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     return new ChunkedRows() {
       private int nextBatch;
       private long done;
+      private int rejected;
+      private boolean stopped;
+      /** Windows of multi-window documents scored so far, until the last one arrives. */
+      private final Map<Integer, List<Scored>> waiting = new HashMap<>();
 
       @Override
       protected boolean nextChunk() {
-        if (nextBatch == batches.size()) {
+        if (nextBatch == batches.size() || stopped) {
           return false;
         }
         List<Integer> batch = batches.get(nextBatch++);
         List<int[]> seqs = new ArrayList<>(batch.size());
         batch.forEach(i -> seqs.add(pieces.get(i).ids()));
         List<SequenceScores> scores = model.score(seqs, request);
-        for (int b = 0; b < batch.size(); b++) {
-          emit(pieces.get(batch.get(b)), scores.get(b));
+        for (int b = 0; b < batch.size() && !stopped; b++) {
+          Piece piece = pieces.get(batch.get(b));
+          List<Scored> parts = waiting.computeIfAbsent(piece.docIndex(), k -> new ArrayList<>());
+          parts.add(new Scored(piece, scores.get(b)));
+          if (--windowsLeft[piece.docIndex()] == 0) {
+            waiting.remove(piece.docIndex());
+            finishDocument(piece.doc(), parts);
+          }
         }
         done += seqs.stream().mapToLong(s -> s.length).sum();
         return true;
       }
 
+      private void finishDocument(Doc d, List<Scored> parts) {
+        NonFinite bad = check(d, parts);
+        if (bad == null) {
+          parts.sort(java.util.Comparator.comparingInt(s -> s.piece().window().start()));
+          parts.forEach(s -> emit(s.piece(), s.scores()));
+          return;
+        }
+        // NaN / Inf would fall out of every entropy band unnoticed: keep the document out of
+        // the table and report it (the driver writes it to the rejects table, or fails).
+        rejected++;
+        if (nonFinite != null) {
+          nonFinite.add(bad);
+        }
+        LOG.warn("{} shard {}: document '{}' rejected: {}", role, shard, d.docId(), bad.detail());
+        if (failOnNonFinite) {
+          stopped = true; // the driver fails the stage; no point scoring the rest
+        }
+      }
+
       @Override
       protected void finish() {
         double s = (System.nanoTime() - start) / 1e9;
-        LOG.info("{} partition {}: {} documents, {} windows, {} tokens in {} batches, {} s, {} tokens/s", role,
-            partition, docs.size(), pieces.size(), totalTokens, batches.size(), String.format("%.2f", s),
-            String.format("%.0f", done / Math.max(s, 1e-9)));
+        LOG.info("{} shard {} partition {}: {} documents ({} rejected), {} windows, {} tokens in {} batches, {} s, "
+            + "{} tokens/s", role, shard, partition, docs.size(), rejected, pieces.size(), totalTokens,
+            batches.size(), String.format("%.2f", s), String.format("%.0f", done / Math.max(s, 1e-9)));
+      }
+
+      /**
+       * The document's first non-finite output over the positions its windows emit, and how
+       * many positions have one; null when all are finite.
+       */
+      private NonFinite check(Doc d, List<Scored> parts) {
+        int count = 0;
+        int first = -1;
+        String field = null;
+        float value = 0;
+        for (Scored part : parts) {
+          SequenceScores s = part.scores();
+          Windows.Window w = part.piece().window();
+          for (int i = w.scoreFrom() - w.start(); i < s.length(); i++) {
+            String f = null;
+            float v = 0;
+            if (!Float.isFinite(s.entropy()[i])) {
+              f = "entropy";
+              v = s.entropy()[i];
+            }
+            for (int j = 0; f == null && j < s.topK(); j++) {
+              float lp = s.topkLogprobs()[i * s.topK() + j];
+              // -Infinity is a finite probability (0); NaN and +Infinity are not.
+              if (Float.isNaN(lp) || lp == Float.POSITIVE_INFINITY) {
+                f = "top-k log-prob " + j;
+                v = lp;
+              }
+            }
+            for (int l = 0; f == null && l < s.hidden().length; l++) {
+              float[] h = s.hidden()[l];
+              for (int x = i * hiddenSize; x < (i + 1) * hiddenSize; x++) {
+                if (!Float.isFinite(h[x])) {
+                  f = "hidden_l" + request.layers().get(l) + "[" + (x - i * hiddenSize) + "]";
+                  v = h[x];
+                  break;
+                }
+              }
+            }
+            if (f != null) {
+              count++;
+              int p = w.start() + i;
+              if (first < 0 || p < first) {
+                first = p;
+                field = f;
+                value = v;
+              }
+            }
+          }
+        }
+        return count == 0 ? null
+            : new NonFinite(d.docId(), d.domain(), d.split(), count, first, d.ids()[first], field, String.valueOf(value));
       }
 
       private void emit(Piece piece, SequenceScores s) {

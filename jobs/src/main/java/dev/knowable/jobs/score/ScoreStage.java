@@ -8,9 +8,11 @@ import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig.ModelSettings;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.ShardedTable;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
 import dev.knowable.model.ModelContract;
+import dev.knowable.model.ModelException;
 import dev.knowable.model.ModelPair;
 import dev.knowable.model.ScoreRequest;
 import dev.knowable.schema.TableSchema;
@@ -23,9 +25,11 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.CollectionAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,18 +37,17 @@ import org.slf4j.LoggerFactory;
  * score-small / score-large: tokens -> per-position scores of one model of the pair.
  *
  * <ul>
- *   <li>One task per shard (tokens are repartitioned by their stable shard id); each
- *       executor JVM loads the model once; see {@link ScorePartition} for batching.</li>
+ *   <li>One task per shard (the tokens of one stable shard id); each executor JVM loads the
+ *       model once; see {@link ScorePartition} for batching.</li>
  *   <li>small: entropy, top-1 id and probability, and the configured hidden layers as
  *       {@code hidden_l<k>} columns; large: entropy and top-k ids/log-probs, no hidden states.</li>
  *   <li>Refuses a model whose tokenizer differs from the one that made the tokens, and a
  *       max-tokens longer than the model's context.</li>
- *   <li>Documents longer than max-tokens (tokenize.long-documents=window) are scored in
- *       overlapping windows, every position once ({@link dev.knowable.tokenize.Windows}).</li>
- *   <li>A document holding a token id the model has no embedding for (outside
- *       0..vocab_size-1: another tokenizer, added tokens) goes to {@code <role>_rejects}
- *       with the reason, and the others are scored: it would otherwise fail the whole job
- *       in the native forward pass.</li>
+ *   <li>Resumable per shard ({@link ShardedTable}): each tokens shard is one Spark job whose
+ *       output is committed on its own; a rerun of a killed stage with the same settings
+ *       computes only the missing shards, and the table is published when all are there.</li>
+ *   <li>A document with NaN / infinite scores is left out and listed in {@code <role>_rejects}
+ *       (or fails the stage: knowable.score.on-non-finite).</li>
  * </ul>
  */
 public final class ScoreStage implements Stage {
@@ -53,8 +56,15 @@ public final class ScoreStage implements Stage {
   public static final String LARGE = "large";
 
   private final String role;
+  /** Called on the driver before each shard is computed (tests simulate a crash with it). */
+  private final java.util.function.IntConsumer beforeShard;
 
   public ScoreStage(String role) {
+    this(role, k -> { });
+  }
+
+  ScoreStage(String role, java.util.function.IntConsumer beforeShard) {
+    this.beforeShard = beforeShard;
     if (!role.equals(SMALL) && !role.equals(LARGE)) {
       throw new IllegalArgumentException("role must be small or large");
     }
@@ -77,23 +87,67 @@ public final class ScoreStage implements Stage {
     return role + "_scores";
   }
 
-  /** Documents this stage could not score, in the layout of ingest's rejects. */
+  /**
+   * Documents this stage did not score: token ids outside the model's vocabulary, or NaN /
+   * infinite outputs (knowable.score.on-non-finite = reject).
+   */
   public String rejectsTable() {
     return role + "_rejects";
   }
 
   @Override
   public List<String> outputs() {
-    // The scores first: the Airflow sensor of the next stage waits on the first table, and
-    // the scores are published last.
     return List.of(table(), rejectsTable());
+  }
+
+  static final String REJECTS_NOTE = "non_finite_documents";
+
+  /** knowable.score.on-non-finite: reject (default) or fail. */
+  static String onNonFinite(KnowableConfig config) {
+    String v = config.raw().getString("knowable.score.on-non-finite").trim().toLowerCase(java.util.Locale.ROOT);
+    if (!v.equals("reject") && !v.equals("fail")) {
+      throw new ConfigException("knowable.score.on-non-finite must be reject or fail, got '" + v + "'");
+    }
+    return v;
+  }
+
+  /**
+   * {@code scores} without the documents either model rejected (committed rejects tables of
+   * the run), so a document the large model failed on does not reach the labels through its
+   * small-model scores (band quantiles, position counts) either.
+   */
+  public static Dataset<Row> withoutRejected(RunTables tables, Dataset<Row> scores) {
+    Dataset<Row> out = scores;
+    for (String role : List.of(SMALL, LARGE)) {
+      String rejects = role + "_rejects";
+      // Runs written before rejects tables existed have none; an empty one needs no join.
+      if (tables.isCommitted(rejects)
+          && ((Number) tables.readManifest(rejects).getOrDefault("rows", 0)).longValue() > 0) {
+        Dataset<Row> bad = tables.read(rejects, "score-" + role).select(col("doc_id").as("rejected_doc_id"));
+        out = out.join(bad, out.col("doc_id").equalTo(bad.col("rejected_doc_id")), "left_anti");
+      }
+    }
+    return out;
+  }
+
+  private ModelException nonFiniteFailure(NonFinite bad) {
+    return new ModelException(name() + ": the model returned non-finite scores for document '" + bad.docId()
+        + "' (domain " + bad.domain() + "): " + bad.detail() + ". knowable.score.on-non-finite = fail; set it to "
+        + "reject to write such documents to " + rejectsTable() + " and go on.");
+  }
+
+  private Dataset<Row> rejectRows(SparkSession spark, List<Row> outOfVocabulary, List<NonFinite> rejected) {
+    List<Row> rows = new ArrayList<>(outOfVocabulary);
+    for (NonFinite b : rejected) {
+      rows.add(RowFactory.create(name(), b.docId(), b.domain(), b.split(), "non_finite", b.firstPosition(),
+          b.positions(), b.detail()));
+    }
+    return spark.createDataFrame(rows, SparkSchemas.of(rejectsTable()));
   }
 
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
-    boolean writeRejects = tables.needsWrite(rejectsTable());
-    boolean writeScores = tables.needsWrite(table());
-    if (!writeRejects && !writeScores) {
+    if (!tables.needsWrite(table())) {
       return;
     }
     ModelSettings settings = role.equals(SMALL) ? config.small() : config.large();
@@ -117,40 +171,66 @@ public final class ScoreStage implements Stage {
     List<String> hiddenColumns = new ArrayList<>();
     layers.forEach(l -> hiddenColumns.add("hidden_l" + l));
     StructType schema = SparkSchemas.withPatternColumns(TableSchema.of(table()), hiddenColumns);
+    boolean failOnNonFinite = onNonFinite(config).equals("fail");
     ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
         new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), config.tokenize().maxTokens(),
-        config.tokenize().overlapTokens());
+        config.tokenize().overlapTokens(), failOnNonFinite);
 
     Dataset<Row> all = tables.read("tokens", "tokenize");
-    // Ids the embedding has no row for; a negative id as well (a corrupt table).
+    // Ids the embedding has no row for; a negative id as well (a corrupt table). Such
+    // documents are few: their reject rows are collected, the rest is scored.
     String outside = "filter(token_ids, x -> x < 0 OR x >= " + contract.vocabSize() + ")";
-    Column bad = expr("size(" + outside + ") > 0");
-    if (writeRejects) {
-      Dataset<Row> rejects = all.filter(bad).select(lit(name()).as("stage"),
-          lit(tables.tablePath("tokens").toString()).as("input_path"), lit(-1L).as("input_offset"),
-          col("doc_id"), col("domain"), lit("out_of_vocabulary").as("reason"),
-          expr("concat('token id ', element_at(" + outside + ", 1), ' at position ', "
-              + "array_position(token_ids, element_at(" + outside + ", 1)) - 1, ' (', size(" + outside + "), "
-              + "' such ids) is outside the vocabulary 0.." + (contract.vocabSize() - 1) + " of model "
-              + contract.name().replace("'", "") + " (vocab_size)')").as("detail"),
-          expr("concat('[', array_join(slice(" + outside + ", 1, 20), ','), ']')").as("raw"));
-      long rejected = tables.write(rejectsTable(), rejects, List.of(), Map.of("model", contract.name(),
-          "vocab_size", contract.vocabSize()));
-      if (rejected > 0) {
-        LOG.warn("{}: {} document(s) hold token ids outside 0..{} (the model's vocabulary); they are listed in "
-            + "{} and not scored", name(), rejected, contract.vocabSize() - 1, rejectsTable());
-      }
+    Column outOfRange = expr("size(" + outside + ") > 0");
+    List<Row> outOfVocabulary = all.filter(outOfRange).select(lit(name()).as("stage"), col("doc_id"), col("domain"),
+        col("split"), lit("out_of_vocabulary").as("reason"),
+        expr("array_position(token_ids, element_at(" + outside + ", 1)) - 1").cast("int").as("position"),
+        expr("size(" + outside + ")").as("bad_positions"),
+        expr("concat('token id ', element_at(" + outside + ", 1), ' at position ', "
+            + "array_position(token_ids, element_at(" + outside + ", 1)) - 1, ' (', size(" + outside + "), "
+            + "' such ids: ', array_join(slice(" + outside + ", 1, 20), ','), ') is outside the vocabulary 0.."
+            + (contract.vocabSize() - 1) + " of model " + contract.name().replace("'", "") + " (vocab_size)')")
+            .as("detail"))
+        .orderBy("doc_id").collectAsList();
+    if (!outOfVocabulary.isEmpty()) {
+      LOG.warn("{}: {} document(s) hold token ids outside 0..{} (the model's vocabulary); they are listed in "
+          + "{} and not scored", name(), outOfVocabulary.size(), contract.vocabSize() - 1, rejectsTable());
     }
-    if (!writeScores) {
-      return;
-    }
-    Dataset<Row> tokens = all.filter(functions.not(bad));
+    Dataset<Row> tokens = all.filter(functions.not(outOfRange)).select("doc_id", "split", "token_ids", "domain", "shard");
     int shards = config.tokenize().shards();
-    Dataset<Row> scores = tokens.select("doc_id", "split", "token_ids", "domain", "shard")
-        // Range partitioning on the shard id gives (about) one shard per task; hash
-        // partitioning of small integers collides and leaves tasks empty.
-        .repartitionByRange(shards, col("shard"))
-        .mapPartitions(fn, Encoders.row(schema));
+    List<String> partitionBy = TableSchema.of(table()).partitionBy();
+    // Shards of an earlier attempt are reused only if computed from this very tokens table.
+    String upstream = "tokens committed_at " + tables.readManifest("tokens").get("committed_at");
+    ShardedTable sharded = new ShardedTable(spark, tables, config.fingerprint(table()), table(), shards, upstream);
+    long start = System.nanoTime();
+    List<ShardedTable.Shard> done = sharded.computeMissing((k, write) -> {
+      beforeShard.accept(k);
+      CollectionAccumulator<NonFinite> acc = spark.sparkContext().collectionAccumulator(name() + " shard " + k);
+      // One task per shard; the shard's rows are read by a filter, no shuffle (a lost task is
+      // recomputed from the tokens table alone).
+      write.accept(tokens.filter(col("shard").equalTo(k)).coalesce(1)
+          .mapPartitions(fn.forShard(k, acc), Encoders.row(schema)));
+      List<NonFinite> bad = new ArrayList<>(acc.value());
+      bad.sort(java.util.Comparator.comparing(NonFinite::docId));
+      if (failOnNonFinite && !bad.isEmpty()) {
+        throw nonFiniteFailure(bad.get(0));
+      }
+      return Map.of(REJECTS_NOTE, bad.stream().map(NonFinite::toMap).toList());
+    }, partitionBy, Math.max(2, spark.sparkContext().defaultParallelism()));
+
+    List<NonFinite> rejected = new ArrayList<>();
+    for (ShardedTable.Shard s : done) {
+      @SuppressWarnings("unchecked")
+      List<Map<String, Object>> notes = (List<Map<String, Object>>) s.notes().getOrDefault(REJECTS_NOTE, List.of());
+      notes.forEach(m -> rejected.add(NonFinite.fromMap(m)));
+    }
+    rejected.sort(java.util.Comparator.comparing(NonFinite::docId));
+    if (failOnNonFinite && !rejected.isEmpty()) {
+      throw nonFiniteFailure(rejected.get(0)); // reused shards of an attempt under on-non-finite = reject
+    }
+    // The rejects table goes first: the scores table's manifest is what says the stage is done.
+    tables.write(rejectsTable(), rejectRows(spark, outOfVocabulary, rejected), List.of(),
+        Map.of("rejected_documents", outOfVocabulary.size() + rejected.size(), "out_of_vocabulary_documents",
+            outOfVocabulary.size(), "non_finite_documents", rejected.size(), "vocab_size", contract.vocabSize()));
 
     Map<String, Object> extras = new LinkedHashMap<>();
     extras.put("model", contract.name());
@@ -165,11 +245,13 @@ public final class ScoreStage implements Stage {
     extras.put("token_budget", config.score().tokenBudget());
     extras.put("window_length", config.tokenize().maxTokens());
     extras.put("window_overlap", config.tokenize().overlapTokens());
-    long start = System.nanoTime();
-    // A NaN or infinite entropy falls out of every band silently: count them where a reader looks.
-    long positions = tables.write(table(), scores, TableSchema.of(table()).partitionBy(), extras,
+    extras.put("rejected_documents", outOfVocabulary.size() + rejected.size());
+    extras.put("non_finite_positions", rejected.stream().mapToLong(NonFinite::positions).sum());
+    // Counted over what was written: a NaN that slipped past the check would show here.
+    long positions = sharded.publish(done, partitionBy, extras,
         staged -> Map.of("non_finite_entropies",
-            staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count()));
+            staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count()),
+        start);
     double seconds = (System.nanoTime() - start) / 1e9;
     LOG.info("{}: {} positions scored by {} in {} s ({} tokens/s over the whole stage)", name(), positions,
         contract.name(), String.format("%.1f", seconds), String.format("%.0f", positions / Math.max(seconds, 1e-9)));

@@ -201,9 +201,10 @@ class LongDocumentsTest extends SparkTestBase {
     assertThat(r.getString(r.fieldIndex("stage"))).isEqualTo("score-small");
     assertThat(r.getString(r.fieldIndex("reason"))).isEqualTo("out_of_vocabulary");
     assertThat(r.getString(r.fieldIndex("detail"))).isEqualTo(
-        "token id 264 at position 2 (1 such ids) is outside the vocabulary 0..263 of model extra-token (vocab_size)");
-    assertThat(r.getString(r.fieldIndex("raw"))).isEqualTo("[264]");
-    assertThat(r.getString(r.fieldIndex("input_path"))).isEqualTo(tables.tablePath("tokens").toString());
+        "token id 264 at position 2 (1 such ids: 264) is outside the vocabulary 0..263 of model extra-token "
+            + "(vocab_size)");
+    assertThat(r.getInt(r.fieldIndex("position"))).isEqualTo(2);
+    assertThat(r.getInt(r.fieldIndex("bad_positions"))).isEqualTo(1);
     // The good document: every position scored; nothing of the bad one.
     Row s = tables.read("small_scores", "-").selectExpr("count(*)", "count_if(doc_id = 'good')").first();
     assertThat(List.of(s.getLong(0), s.getLong(1))).containsExactly(4L, 4L);
