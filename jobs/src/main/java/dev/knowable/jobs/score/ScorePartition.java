@@ -38,15 +38,17 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final KnowableConfig.Score score;
   private final ScoreRequest request;
   private final int hiddenSize;
+  private final HiddenEncoder hiddenEncoder;
 
   ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score, ScoreRequest request,
-      int hiddenSize) {
+      int hiddenSize, HiddenEncoder hiddenEncoder) {
     this.role = role;
     this.modelPath = modelPath;
     this.engine = engine;
     this.score = score;
     this.request = request;
     this.hiddenSize = hiddenSize;
+    this.hiddenEncoder = hiddenEncoder;
   }
 
   private record Doc(String docId, String split, int[] ids, String domain) {}
@@ -96,6 +98,9 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
       @Override
       protected void finish() {
+        if (hiddenEncoder != null) {
+          hiddenEncoder.flush();
+        }
         double s = (System.nanoTime() - start) / 1e9;
         LOG.info("{} partition {}: {} documents, {} tokens in {} batches, {} s, {} tokens/s", role, partition,
             docs.size(), totalTokens, batches.size(), String.format("%.2f", s),
@@ -118,8 +123,9 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
             v[7] = s.top1Id(p);
             v[8] = s.top1Prob(p);
             v[9] = d.domain();
+            boolean kept = hiddenEncoder.keeps(s.entropy()[p]);
             for (int l = 0; l < s.hidden().length; l++) {
-              v[10 + l] = s.hiddenAt(l, p, hiddenSize);
+              v[10 + l] = kept ? hiddenEncoder.encode(s.hiddenAt(l, p, hiddenSize)) : null;
             }
             add(RowFactory.create(v));
           } else {

@@ -5,7 +5,9 @@ import static org.apache.spark.sql.functions.col;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig.ModelSettings;
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.hidden.HiddenStorage;
 import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
 import dev.knowable.model.ModelContract;
@@ -22,6 +24,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,9 +100,13 @@ public final class ScoreStage implements Stage {
     }
     List<String> hiddenColumns = new ArrayList<>();
     layers.forEach(l -> hiddenColumns.add("hidden_l" + l));
-    StructType schema = SparkSchemas.withPatternColumns(TableSchema.of(table()), hiddenColumns);
+    // Hidden-state storage (small only): one schema decision, one encoder (HiddenEncoder).
+    HiddenStorage storage = role.equals(SMALL) ? HiddenStorage.from(config.raw()) : HiddenStorage.FLOAT32_ALL;
+    LongAccumulator clamped = spark.sparkContext().longAccumulator("hidden values clamped");
+    StructType schema = SparkSchemas.withPatternColumns(TableSchema.of(table()), hiddenColumns,
+        storage.dtype().sqlType());
     ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
-        new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize());
+        new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), new HiddenEncoder(storage, clamped));
 
     Dataset<Row> tokens = tables.read("tokens", "tokenize");
     int shards = config.tokenize().shards();
@@ -120,13 +127,40 @@ public final class ScoreStage implements Stage {
     extras.put("hidden_size", contract.hiddenSize());
     extras.put("model_dtype", contract.dtype());
     extras.put("token_budget", config.score().tokenBudget());
+    if (role.equals(SMALL)) {
+      extras.put(HiddenStates.MANIFEST_KEY, storage.dtype().configName());
+      extras.put("hidden_positions", storage.positionsNote());
+      extras.put(HiddenStates.BANDS_KEY, storage.bands().stream()
+          .map(b -> List.of(b.minNats(), Double.isInfinite(b.maxNats()) ? "inf" : b.maxNats())).toList());
+      LOG.info("{}: hidden states stored as {}, positions: {}", name(), storage.dtype().configName(),
+          storage.positionsNote());
+    }
     long start = System.nanoTime();
     // A NaN or infinite entropy falls out of every band silently: count them where a reader looks.
     long positions = tables.write(table(), scores, TableSchema.of(table()).partitionBy(), extras,
-        staged -> Map.of("non_finite_entropies",
-            staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count()));
+        staged -> {
+          Map<String, Object> stats = new LinkedHashMap<>();
+          stats.put("non_finite_entropies",
+              staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count());
+          if (!hiddenColumns.isEmpty()) {
+            stats.putAll(hiddenStats(staged, hiddenColumns.get(0), clamped.value()));
+          }
+          return stats;
+        });
     double seconds = (System.nanoTime() - start) / 1e9;
     LOG.info("{}: {} positions scored by {} in {} s ({} tokens/s over the whole stage)", name(), positions,
         contract.name(), String.format("%.1f", seconds), String.format("%.0f", positions / Math.max(seconds, 1e-9)));
+  }
+
+  /**
+   * Manifest counts of the stored hidden states: positions that keep them and values
+   * clamped to the dtype's range (fp16: finite values beyond +-65504; counted as the rows
+   * were encoded, so a retried task may count twice).
+   */
+  private static Map<String, Object> hiddenStats(Dataset<Row> staged, String firstHidden, long clamped) {
+    Map<String, Object> stats = new LinkedHashMap<>();
+    stats.put("hidden_positions_kept", staged.filter(col(firstHidden).isNotNull()).count());
+    stats.put("hidden_clamped_values", clamped);
+    return stats;
   }
 }
