@@ -24,10 +24,22 @@ public final class TableSchema implements Serializable {
   /** One declared column: its name and its DDL type. */
   public record Column(String name, String type) implements Serializable {}
 
-  /** A family of columns such as hidden_l&lt;layer&gt;, all of one DDL type. */
-  public record ColumnPattern(String pattern, Pattern regex, String type) implements Serializable {
+  /**
+   * A family of columns such as hidden_l&lt;layer&gt;, all of one DDL type: {@code type}, or
+   * one of {@code alternativeTypes} where a setting chooses the storage (small_scores'
+   * hidden states: array&lt;float&gt;, or array&lt;smallint&gt; holding 16-bit floats).
+   */
+  public record ColumnPattern(String pattern, Pattern regex, String type, List<String> alternativeTypes)
+      implements Serializable {
     public boolean matches(String column) {
       return regex.matcher(column).matches();
+    }
+
+    /** The declared type and its alternatives. */
+    public List<String> types() {
+      List<String> out = new ArrayList<>(List.of(type));
+      out.addAll(alternativeTypes);
+      return out;
     }
   }
 
@@ -63,8 +75,12 @@ public final class TableSchema implements Serializable {
       List<ColumnPattern> patterns = new ArrayList<>();
       if (root.has("column_patterns")) {
         for (JsonNode p : root.get("column_patterns")) {
+          List<String> alternatives = new ArrayList<>();
+          if (p.has("alternative_types")) {
+            p.get("alternative_types").forEach(t -> alternatives.add(t.asText()));
+          }
           patterns.add(new ColumnPattern(p.get("pattern").asText(), Pattern.compile(p.get("regex").asText()),
-              p.get("type").asText()));
+              p.get("type").asText(), List.copyOf(alternatives)));
         }
       }
       return new TableSchema(root.get("table").asText(), root.get("version").asInt(), List.copyOf(partitions),

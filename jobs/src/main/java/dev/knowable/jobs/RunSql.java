@@ -41,6 +41,8 @@ public final class RunSql {
     if (names.isEmpty()) {
       throw new IllegalStateException("Run " + config.runId() + " has no committed table under " + root);
     }
+    // float16_to_float / bfloat16_to_float: decode small_scores' 16-bit hidden states.
+    dev.knowable.jobs.hidden.HiddenStates.registerFunctions(spark);
     return names;
   }
 

@@ -26,11 +26,23 @@ public final class SparkSchemas {
 
   /** The fixed columns followed by the given pattern columns (e.g. hidden_l2 of type array&lt;float&gt;). */
   public static StructType withPatternColumns(TableSchema schema, List<String> names) {
+    return withPatternColumns(schema, names, null);
+  }
+
+  /**
+   * The fixed columns followed by the given pattern columns, of {@code type} (one of the
+   * pattern's declared types) or, when null, the pattern's first type.
+   */
+  public static StructType withPatternColumns(TableSchema schema, List<String> names, String type) {
     StructType s = fixedColumns(schema);
     for (String n : names) {
       TableSchema.ColumnPattern p = schema.patternOf(n).orElseThrow(() -> new IllegalArgumentException(
           "Column " + n + " matches no pattern of table " + schema.table()));
-      s = s.add(n, DataType.fromDDL(p.type()), true);
+      if (type != null && !p.types().contains(type)) {
+        throw new IllegalArgumentException("Column " + n + " of table " + schema.table() + " is declared as one of "
+            + p.types() + ", not " + type);
+      }
+      s = s.add(n, DataType.fromDDL(type == null ? p.type() : type), true);
     }
     return s;
   }
@@ -55,7 +67,7 @@ public final class SparkSchemas {
     List<String> declared = List.of(fixed.fieldNames());
     for (StructField f : actual.fields()) {
       boolean patterned = schema.patternOf(f.name())
-          .map(p -> DataType.fromDDL(p.type()).sameType(f.dataType())).orElse(false);
+          .map(p -> p.types().stream().anyMatch(t -> DataType.fromDDL(t).sameType(f.dataType()))).orElse(false);
       if (!declared.contains(f.name()) && !patterned) {
         problems.add("undescribed column " + f.name() + " " + f.dataType().simpleString());
       }

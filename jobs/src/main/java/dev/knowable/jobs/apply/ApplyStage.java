@@ -6,9 +6,11 @@ import static org.apache.spark.sql.functions.lit;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.config.SettingsReader;
+import dev.knowable.hidden.HiddenDtype;
 import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
+import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.jobs.probe.ProbeTables;
 import dev.knowable.label.Band;
 import dev.knowable.probe.MlpWeights;
@@ -77,9 +79,10 @@ public final class ApplyStage implements Stage {
     int layer = probe.getAs("layer");
     int seed = probe.getAs("seed");
     String trainDomain = probe.getAs("train_domain");
-    UserDefinedFunction epistemic = epistemicProbability(probe, kind);
-
     Dataset<Row> small = tables.read("small_scores", "score-small");
+    // Hidden states stored as float16/bfloat16 are decoded inside the probe's UDF; positions
+    // without stored hidden states (hidden-positions = in-band) get a null probability.
+    UserDefinedFunction epistemic = epistemicProbability(probe, kind, HiddenStates.dtype(tables));
     String hidden = "hidden_l" + layer;
     if (!List.of(small.columns()).contains(hidden)) {
       throw new ConfigException("The probe reads layer " + layer + " but small_scores of run " + config.runId()
@@ -147,8 +150,16 @@ public final class ApplyStage implements Stage {
     return candidates.get(0);
   }
 
-  /** P(class 0) of the probe, from its stored weights (computed in double, like the probe stage). */
+  /** P(class 0) of the probe on an array&lt;float&gt; hidden state (probe_examples, fp32 small_scores). */
   public static UserDefinedFunction epistemicProbability(Row probe, String kind) {
+    return epistemicProbability(probe, kind, HiddenDtype.FLOAT32);
+  }
+
+  /**
+   * P(class 0) of the probe, from its stored weights (computed in double, like the probe
+   * stage), on a hidden state stored as {@code dtype}; null where the hidden state is null.
+   */
+  public static UserDefinedFunction epistemicProbability(Row probe, String kind, HiddenDtype dtype) {
     float[] w1 = floats(probe.getList(probe.fieldIndex("w1")));
     float[] b1 = floats(probe.getList(probe.fieldIndex("b1")));
     if (kind.equals(ProbeTables.MLP)) {
@@ -157,21 +168,15 @@ public final class ApplyStage implements Stage {
       // The probe stage's scorer: the same numbers, bit for bit.
       dev.knowable.probe.MlpScorer scorer = new dev.knowable.probe.MlpScorer(weights);
       return org.apache.spark.sql.functions.udf(
-          (UDF1<scala.collection.Seq<Float>, Double>) h -> 1.0 - scorer.probabilityOfClass1(array(h)),
+          (UDF1<scala.collection.Seq<Object>, Double>) h -> h == null ? null
+              : 1.0 - scorer.probabilityOfClass1(HiddenStates.floats(h, dtype)),
           DataTypes.DoubleType);
     }
     float intercept = b1[0];
     return org.apache.spark.sql.functions.udf(
-        (UDF1<scala.collection.Seq<Float>, Double>) h -> 1.0 - dev.knowable.jobs.probe.ProbeFitTask.storedLinear(w1,
-            intercept, array(h)), DataTypes.DoubleType);
-  }
-
-  private static float[] array(scala.collection.Seq<Float> h) {
-    float[] x = new float[h.size()];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = h.apply(i);
-    }
-    return x;
+        (UDF1<scala.collection.Seq<Object>, Double>) h -> h == null ? null
+            : 1.0 - dev.knowable.jobs.probe.ProbeFitTask.storedLinear(w1, intercept, HiddenStates.floats(h, dtype)),
+        DataTypes.DoubleType);
   }
 
   private static float[] floats(List<Float> values) {

@@ -6,6 +6,7 @@ import dev.knowable.config.KnowableConfig;
 import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.score.ScoreStage;
+import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelSettings;
 import java.util.ArrayList;
@@ -70,6 +71,7 @@ public final class LabelStage implements Stage {
     }
     Dataset<Row> small = ScoreStage.withoutRejected(tables, tables.read("small_scores", "score-small"));
     List<Band> bands = ProbeExamples.resolveBands(settings.bands(), small);
+    HiddenStates.requireStoredFor(tables, bands);
     LOG.info("Label stage, run {}: labels from {}, bands {}, kinds {}, balancing key {}", tables.runId(),
         settings.source(), bands, settings.kinds(), settings.balanceKey());
 
@@ -116,7 +118,8 @@ public final class LabelStage implements Stage {
             + ". Widen knowable.label.bands or use band-unit = quantile if the models' entropy scale differs.");
       }
       long rows = tables.write(ProbeExamples.TABLE,
-          ProbeExamples.withHiddenStates(classBalanced, small, bands).select(out.toArray(new Column[0])),
+          ProbeExamples.withHiddenStates(classBalanced, small, bands, HiddenStates.dtype(tables))
+              .select(out.toArray(new Column[0])),
           List.of("domain"), extras);
       LOG.info("Label stage wrote {} probe examples", rows);
     } finally {

@@ -11,6 +11,8 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import dev.knowable.hidden.HiddenDtype;
+import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.label.BalanceKey;
 import dev.knowable.label.Band;
 import dev.knowable.label.GapLabeler;
@@ -130,14 +132,30 @@ public final class ProbeExamples {
     return small.join(large, new String[] {"doc_id", "position"});
   }
 
-  /** Adds the hidden_l&lt;k&gt; columns of small_scores to balanced examples, by (doc_id, position). */
+  /** Adds the hidden_l&lt;k&gt; columns of float32 small_scores to balanced examples, by (doc_id, position). */
   public static Dataset<Row> withHiddenStates(Dataset<Row> examples, Dataset<Row> smallScores, List<Band> bands) {
+    return withHiddenStates(examples, smallScores, bands, HiddenDtype.FLOAT32);
+  }
+
+  /**
+   * Adds the hidden_l&lt;k&gt; columns of small_scores to balanced examples, by (doc_id,
+   * position), decoded to array&lt;float&gt; whatever small_scores stores ({@code dtype}):
+   * probe_examples is a small subset and its readers (the probe stage, analysts) read floats.
+   * The decoding runs after the join, on the examples only.
+   */
+  public static Dataset<Row> withHiddenStates(Dataset<Row> examples, Dataset<Row> smallScores, List<Band> bands,
+      HiddenDtype dtype) {
+    List<String> hiddenColumns = hiddenColumns(smallScores.schema());
     List<Column> cols = new ArrayList<>(List.of(col("doc_id"), col("position")));
-    hiddenColumns(smallScores.schema()).forEach(h -> cols.add(col(h)));
+    hiddenColumns.forEach(h -> cols.add(col(h)));
     // The same pruning as joinScores, so the scan skips positions below every band.
     Dataset<Row> hidden = smallScores.filter(col("entropy").geq(lit(lowestBound(bands))))
         .select(cols.toArray(new Column[0]));
-    return examples.join(hidden, new String[] {"doc_id", "position"});
+    Dataset<Row> joined = examples.join(hidden, new String[] {"doc_id", "position"});
+    for (String h : hiddenColumns) {
+      joined = joined.withColumn(h, HiddenStates.decoded(col(h), smallScores.schema().apply(h).dataType(), dtype));
+    }
+    return joined;
   }
 
   private static float lowestBound(List<Band> bands) {

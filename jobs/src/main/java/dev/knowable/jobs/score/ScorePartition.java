@@ -48,6 +48,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final KnowableConfig.Score score;
   private final ScoreRequest request;
   private final int hiddenSize;
+  private final HiddenEncoder hiddenEncoder;
   private final int windowLength;
   private final int windowOverlap;
   private final boolean failOnNonFinite;
@@ -56,13 +57,14 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final CollectionAccumulator<NonFinite> nonFinite;
 
   ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score, ScoreRequest request,
-      int hiddenSize, int windowLength, int windowOverlap, boolean failOnNonFinite) {
-    this(role, modelPath, engine, score, request, hiddenSize, windowLength, windowOverlap, failOnNonFinite, -1,
-        null);
+      int hiddenSize, HiddenEncoder hiddenEncoder, int windowLength, int windowOverlap, boolean failOnNonFinite) {
+    this(role, modelPath, engine, score, request, hiddenSize, hiddenEncoder, windowLength, windowOverlap,
+        failOnNonFinite, -1, null);
   }
 
   private ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score,
-      ScoreRequest request, int hiddenSize, int windowLength, int windowOverlap, boolean failOnNonFinite, int shard,
+      ScoreRequest request, int hiddenSize, HiddenEncoder hiddenEncoder, int windowLength, int windowOverlap,
+      boolean failOnNonFinite, int shard,
       CollectionAccumulator<NonFinite> nonFinite) {
     this.role = role;
     this.modelPath = modelPath;
@@ -70,6 +72,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     this.score = score;
     this.request = request;
     this.hiddenSize = hiddenSize;
+    this.hiddenEncoder = hiddenEncoder;
     this.windowLength = windowLength;
     this.windowOverlap = windowOverlap;
     this.failOnNonFinite = failOnNonFinite;
@@ -79,8 +82,8 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   /** The function for one shard's job, reporting documents with non-finite scores to {@code acc}. */
   ScorePartition forShard(int k, CollectionAccumulator<NonFinite> acc) {
-    return new ScorePartition(role, modelPath, engine, score, request, hiddenSize, windowLength, windowOverlap,
-        failOnNonFinite, k, acc);
+    return new ScorePartition(role, modelPath, engine, score, request, hiddenSize, hiddenEncoder, windowLength,
+        windowOverlap, failOnNonFinite, k, acc);
   }
 
   private record Doc(String docId, String split, int[] ids, String domain) {}
@@ -183,6 +186,9 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
       @Override
       protected void finish() {
+        if (hiddenEncoder != null) {
+          hiddenEncoder.flush();
+        }
         double s = (System.nanoTime() - start) / 1e9;
         LOG.info("{} shard {} partition {}: {} documents ({} rejected), {} windows, {} tokens in {} batches, {} s, "
             + "{} tokens/s", role, shard, partition, docs.size(), rejected, pieces.size(), totalTokens,
@@ -262,8 +268,9 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
             v[7] = s.top1Id(i);
             v[8] = s.top1Prob(i);
             v[9] = d.domain();
+            boolean kept = hiddenEncoder.keeps(s.entropy()[i]);
             for (int l = 0; l < s.hidden().length; l++) {
-              v[10 + l] = s.hiddenAt(l, i, hiddenSize);
+              v[10 + l] = kept ? hiddenEncoder.encode(s.hiddenAt(l, i, hiddenSize)) : null;
             }
             add(RowFactory.create(v));
           } else {

@@ -7,8 +7,10 @@ import static org.apache.spark.sql.functions.lit;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig.ModelSettings;
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.hidden.HiddenStorage;
 import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.ShardedTable;
+import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
 import dev.knowable.model.ModelContract;
@@ -30,6 +32,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -170,11 +173,15 @@ public final class ScoreStage implements Stage {
     }
     List<String> hiddenColumns = new ArrayList<>();
     layers.forEach(l -> hiddenColumns.add("hidden_l" + l));
-    StructType schema = SparkSchemas.withPatternColumns(TableSchema.of(table()), hiddenColumns);
+    // Hidden-state storage (small only): one schema decision, one encoder (HiddenEncoder).
+    HiddenStorage storage = role.equals(SMALL) ? HiddenStorage.from(config.raw()) : HiddenStorage.FLOAT32_ALL;
+    LongAccumulator clamped = spark.sparkContext().longAccumulator("hidden values clamped");
+    StructType schema = SparkSchemas.withPatternColumns(TableSchema.of(table()), hiddenColumns,
+        storage.dtype().sqlType());
     boolean failOnNonFinite = onNonFinite(config).equals("fail");
     ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
-        new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), config.tokenize().maxTokens(),
-        config.tokenize().overlapTokens(), failOnNonFinite);
+        new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), new HiddenEncoder(storage, clamped),
+        config.tokenize().maxTokens(), config.tokenize().overlapTokens(), failOnNonFinite);
 
     Dataset<Row> all = tables.read("tokens", "tokenize");
     // Ids the embedding has no row for; a negative id as well (a corrupt table). Such
@@ -247,13 +254,41 @@ public final class ScoreStage implements Stage {
     extras.put("window_overlap", config.tokenize().overlapTokens());
     extras.put("rejected_documents", outOfVocabulary.size() + rejected.size());
     extras.put("non_finite_positions", rejected.stream().mapToLong(NonFinite::positions).sum());
+    if (role.equals(SMALL)) {
+      extras.put(HiddenStates.MANIFEST_KEY, storage.dtype().configName());
+      extras.put("hidden_positions", storage.positionsNote());
+      extras.put(HiddenStates.BANDS_KEY, storage.bands().stream()
+          .map(b -> List.of(b.minNats(), Double.isInfinite(b.maxNats()) ? "inf" : b.maxNats())).toList());
+      LOG.info("{}: hidden states stored as {}, positions: {}", name(), storage.dtype().configName(),
+          storage.positionsNote());
+    }
     // Counted over what was written: a NaN that slipped past the check would show here.
     long positions = sharded.publish(done, partitionBy, extras,
-        staged -> Map.of("non_finite_entropies",
-            staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count()),
+        staged -> {
+          Map<String, Object> stats = new LinkedHashMap<>();
+          stats.put("non_finite_entropies",
+              staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count());
+          if (!hiddenColumns.isEmpty()) {
+            // Clamped values: counted by this attempt's shard jobs only (reused shards add none).
+            stats.putAll(hiddenStats(staged, hiddenColumns.get(0), clamped.value()));
+          }
+          return stats;
+        },
         start);
     double seconds = (System.nanoTime() - start) / 1e9;
     LOG.info("{}: {} positions scored by {} in {} s ({} tokens/s over the whole stage)", name(), positions,
         contract.name(), String.format("%.1f", seconds), String.format("%.0f", positions / Math.max(seconds, 1e-9)));
+  }
+
+  /**
+   * Manifest counts of the stored hidden states: positions that keep them and values
+   * clamped to the dtype's range (fp16: finite values beyond +-65504; counted as the rows
+   * were encoded, so a retried task may count twice).
+   */
+  private static Map<String, Object> hiddenStats(Dataset<Row> staged, String firstHidden, long clamped) {
+    Map<String, Object> stats = new LinkedHashMap<>();
+    stats.put("hidden_positions_kept", staged.filter(col(firstHidden).isNotNull()).count());
+    stats.put("hidden_clamped_values", clamped);
+    return stats;
   }
 }

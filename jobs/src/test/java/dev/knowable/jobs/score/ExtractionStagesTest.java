@@ -56,7 +56,9 @@ class ExtractionStagesTest extends SparkTestBase {
         // These tables are checked against the reference of each text's first 64 tokens.
         "tokenize.max-tokens=64", "tokenize.long-documents=truncate", "tokenize.shards=3", "score.token-budget=200",
         "models.small.path=\"" + SMALL + "\"", "models.small.layers=[0, -1]",
-        "models.large.path=\"" + LARGE + "\""));
+        "models.large.path=\"" + LARGE + "\"",
+        // fp32 storage: the hidden states are checked against the Python reference at 1e-4.
+        "score.hidden-dtype=float32"));
     sets.addAll(List.of(more));
     return config(tmp, sets.toArray(new String[0]));
   }

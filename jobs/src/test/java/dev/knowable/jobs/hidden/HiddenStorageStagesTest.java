@@ -1,0 +1,239 @@
+package dev.knowable.jobs.hidden;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.apache.spark.sql.functions.col;
+
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.hidden.Half;
+import dev.knowable.hidden.HiddenDtype;
+import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.ScoreFixtures;
+import dev.knowable.jobs.ScoreFixtures.Position;
+import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.SparkTestBase;
+import dev.knowable.jobs.ingest.IngestStage;
+import dev.knowable.jobs.label.LabelStage;
+import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.jobs.score.ScoreStage;
+import dev.knowable.jobs.tokenize.TokenizeStage;
+import dev.knowable.model.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.DataTypes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hidden-state storage through the real stages in local[2]: score-small on the fixture
+ * model with float32, float16 and in-band storage (one tokens table, if-exists=overwrite),
+ * and the label stage on float16 small_scores.
+ */
+class HiddenStorageStagesTest extends SparkTestBase {
+  private static final Path SMALL = TestModels.fixture("random-small");
+
+  private static KnowableConfig scoreConfig(Path tmp, String... more) throws Exception {
+    Path in = tmp.resolve("in");
+    if (!Files.exists(in)) {
+      Files.createDirectories(in);
+      Files.copy(TestModels.repoRoot().resolve("common/src/test/resources/corpus/jsonl/part-1.jsonl"),
+          in.resolve("part-1.jsonl"));
+    }
+    List<String> sets = new ArrayList<>(List.of("ingest.inputs=[{path=\"" + in + "\", format=jsonl}]",
+        "tokenize.max-tokens=64", "tokenize.shards=2", "score.token-budget=256",
+        "models.small.path=\"" + SMALL + "\"", "models.small.layers=[0, -1]",
+        "models.large.path=\"" + TestModels.fixture("random-large") + "\"", "if-exists=overwrite"));
+    sets.addAll(List.of(more));
+    return config(tmp, sets.toArray(new String[0]));
+  }
+
+  /** (doc_id, position) -> [entropy, hidden_l0..., hidden_l2...] as floats (null hidden: length 1). */
+  private static Map<String, float[][]> collect(Dataset<Row> small, HiddenDtype dtype) {
+    Map<String, float[][]> out = new HashMap<>();
+    for (Row r : small.select("doc_id", "position", "entropy", "hidden_l0", "hidden_l2").collectAsList()) {
+      out.put(r.getString(0) + "@" + r.getInt(1), new float[][] {{r.getFloat(2)},
+          HiddenStates.floats(r.isNullAt(3) ? null : r.getList(3), dtype),
+          HiddenStates.floats(r.isNullAt(4) ? null : r.getList(4), dtype)});
+    }
+    return out;
+  }
+
+  @Test
+  void float16AndInBandStorageThroughTheScoreStage(@TempDir Path tmp) throws Exception {
+    KnowableConfig f32 = scoreConfig(tmp, "score.hidden-dtype=float32");
+    RunTables tables = new RunTables(spark, f32);
+    new IngestStage().run(spark, f32, tables);
+    new TokenizeStage().run(spark, f32, tables);
+    new ScoreStage(ScoreStage.SMALL).run(spark, f32, tables);
+    Dataset<Row> small32 = tables.read("small_scores", "score-small");
+    assertThat(small32.schema().apply("hidden_l2").dataType().simpleString()).isEqualTo("array<float>");
+    Map<String, float[][]> want = collect(small32, HiddenDtype.FLOAT32);
+
+    KnowableConfig f16 = scoreConfig(tmp, "score.hidden-dtype=float16");
+    new ScoreStage(ScoreStage.SMALL).run(spark, f16, tables);
+    Dataset<Row> small16 = tables.read("small_scores", "score-small");
+    assertThat(SparkSchemas.mismatches("small_scores", small16.schema())).isEmpty();
+    assertThat(small16.schema().apply("hidden_l2").dataType().simpleString()).isEqualTo("array<smallint>");
+    assertThat(HiddenStates.dtype(tables)).isEqualTo(HiddenDtype.FLOAT16);
+    assertThat(((Number) tables.readManifest("small_scores").get("hidden_clamped_values")).longValue()).isZero();
+    Map<String, float[][]> got = collect(small16, HiddenDtype.FLOAT16);
+    assertThat(got.keySet()).isEqualTo(want.keySet());
+    double maxRel = 0;
+    for (var e : want.entrySet()) {
+      float[][] w = e.getValue();
+      float[][] g = got.get(e.getKey());
+      assertThat(g[0][0]).isEqualTo(w[0][0]);
+      for (int l = 1; l <= 2; l++) {
+        assertThat(g[l]).hasSameSizeAs(w[l]);
+        for (int i = 0; i < w[l].length; i++) {
+          double err = Math.abs(g[l][i] - w[l][i]);
+          // fp16 rounding: relative 2^-11 for normal halves, absolute 2^-25 below 2^-14.
+          assertThat(err).as("%s layer slot %d [%d]", e.getKey(), l, i)
+              .isLessThanOrEqualTo(Math.max(Math.abs(w[l][i]) * 0x1p-11, 0x1p-25));
+          if (Math.abs(w[l][i]) >= 0x1p-14) {
+            maxRel = Math.max(maxRel, err / Math.abs(w[l][i]));
+          }
+        }
+      }
+    }
+    assertThat(maxRel).as("some value is actually rounded").isGreaterThan(0);
+
+    // in-band: exactly the positions whose entropy is in a band keep hidden states.
+    float[] entropies = sortedEntropies(want);
+    float q25 = entropies[entropies.length / 4];
+    float q50 = entropies[entropies.length / 2];
+    float q90 = entropies[entropies.length * 9 / 10];
+    KnowableConfig inBand = scoreConfig(tmp, "score.hidden-dtype=float16", "score.hidden-positions=in-band",
+        "label.bands=[\"" + q25 + ":" + q50 + "\", \"" + q90 + ":inf\"]");
+    new ScoreStage(ScoreStage.SMALL).run(spark, inBand, tables);
+    Dataset<Row> kept = tables.read("small_scores", "score-small");
+    Map<String, float[][]> gotBand = collect(kept, HiddenDtype.FLOAT16);
+    assertThat(gotBand.keySet()).isEqualTo(want.keySet());
+    long inBandCount = 0;
+    for (var e : gotBand.entrySet()) {
+      float h = e.getValue()[0][0];
+      boolean in = (h >= q25 && h < q50) || h >= q90;
+      inBandCount += in ? 1 : 0;
+      assertThat(e.getValue()[1] != null).as("hidden_l0 stored at %s (H = %s)", e.getKey(), h).isEqualTo(in);
+      assertThat(e.getValue()[2] != null).as("hidden_l2 stored at %s", e.getKey()).isEqualTo(in);
+      if (in) {
+        assertThat(e.getValue()[2]).isEqualTo(got.get(e.getKey())[2]);
+      }
+    }
+    assertThat(inBandCount).isBetween(want.size() / 4L, want.size() / 2L);
+    assertThat(((Number) tables.readManifest("small_scores").get("hidden_positions_kept")).longValue())
+        .isEqualTo(inBandCount);
+  }
+
+  private static float[] sortedEntropies(Map<String, float[][]> m) {
+    float[] out = new float[m.size()];
+    int i = 0;
+    for (float[][] v : m.values()) {
+      out[i++] = v[0][0];
+    }
+    java.util.Arrays.sort(out);
+    return out;
+  }
+
+  @Test
+  void theLabelStageReadsFloat16SmallScores(@TempDir Path tmp) {
+    Random random = new Random(5);
+    List<Position> positions = new ArrayList<>();
+    for (String domain : List.of("code", "wiki")) {
+      for (int doc = 0; doc < 30; doc++) {
+        String split = doc % 5 < 3 ? "train" : doc % 5 == 3 ? "val" : "test";
+        for (int pos = 0; pos < 30; pos++) {
+          float hs = 2 + random.nextFloat() * 2;
+          float hl = random.nextBoolean() ? hs : random.nextFloat() * 0.19f;
+          float[] hidden = new float[8];
+          for (int j = 0; j < hidden.length; j++) {
+            hidden[j] = (float) (random.nextGaussian() * 30);
+          }
+          positions.add(new Position(domain + "-" + doc, domain, split, pos, random.nextInt(5), -1, hs, hl, hidden));
+        }
+      }
+    }
+    Dataset<Row> small32 = ScoreFixtures.small(spark, positions);
+    Dataset<Row> small16 = small32.withColumn(ScoreFixtures.HIDDEN, org.apache.spark.sql.functions.udf(
+        (UDF1<scala.collection.Seq<Float>, short[]>) h -> {
+          float[] f = new float[h.size()];
+          for (int i = 0; i < f.length; i++) {
+            f[i] = h.apply(i);
+          }
+          return (short[]) HiddenDtype.FLOAT16.encode(f, new long[1]);
+        }, DataTypes.createArrayType(DataTypes.ShortType)).apply(col(ScoreFixtures.HIDDEN)));
+    Map<String, float[]> fixture = new HashMap<>();
+    positions.forEach(p -> fixture.put(p.docId() + "@" + p.position(), p.hidden()));
+    // One label run on float16 small_scores: which rows survive does not depend on the hidden
+    // states, so each example's features must be its fixture vector rounded to fp16, exactly.
+    KnowableConfig config = config(tmp, "label.bands=[\"2.0:inf\"]", "label.kinds=[gap]");
+    RunTables tables = new RunTables(spark, config);
+    tables.write("small_scores", small16, List.of("domain"),
+        Map.of("vocab_limit", 50254, HiddenStates.MANIFEST_KEY, "float16"));
+    tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), Map.of("vocab_limit", 50254));
+    new LabelStage().run(spark, config, tables);
+    Dataset<Row> ex = tables.read(ProbeExamples.TABLE, "label");
+    assertThat(SparkSchemas.mismatches(ProbeExamples.TABLE, ex.schema())).isEmpty();
+    assertThat(ex.schema().apply(ScoreFixtures.HIDDEN).dataType().simpleString()).isEqualTo("array<float>");
+    List<Row> rows = ex.select("doc_id", "position", ScoreFixtures.HIDDEN).collectAsList();
+    assertThat(rows).hasSizeGreaterThan(100);
+    boolean rounded = false;
+    for (Row r : rows) {
+      float[] want = fixture.get(r.getString(0) + "@" + r.getInt(1));
+      List<Float> got = r.getList(2);
+      assertThat(got).hasSize(want.length);
+      for (int j = 0; j < want.length; j++) {
+        assertThat(got.get(j)).isEqualTo(Half.fromFloat16(Half.toFloat16(want[j])));
+        rounded |= got.get(j) != want[j];
+      }
+    }
+    assertThat(rounded).as("the features are the rounded values, not the fixture's").isTrue();
+  }
+
+  /** The SQL of README "Hidden states" (Spark SQL), checked on every 16-bit pattern. */
+  private static final String FLOAT16_SQL = "transform(h, x -> CAST(CASE "
+      + "WHEN (x & 31744) = 31744 THEN CASE WHEN (x & 1023) = 0 THEN CAST('Infinity' AS DOUBLE) "
+      + "ELSE CAST('NaN' AS DOUBLE) END "
+      + "WHEN (x & 31744) = 0 THEN (x & 1023) * power(2, -24) "
+      + "ELSE ((x & 1023) + 1024) * power(2, floor((x & 31744) / 1024) - 25) END "
+      + "* CASE WHEN x < 0 THEN -1 ELSE 1 END AS FLOAT))";
+  private static final String BFLOAT16_SQL = "transform(h, x -> CAST(CASE "
+      + "WHEN (x & 32640) = 32640 THEN CASE WHEN (x & 127) = 0 THEN CAST('Infinity' AS DOUBLE) "
+      + "ELSE CAST('NaN' AS DOUBLE) END "
+      + "WHEN (x & 32640) = 0 THEN (x & 127) * power(2, -133) "
+      + "ELSE ((x & 127) + 128) * power(2, floor((x & 32640) / 128) - 134) END "
+      + "* CASE WHEN x < 0 THEN -1 ELSE 1 END AS FLOAT))";
+
+  @Test
+  void theDocumentedSqlAndTheRegisteredFunctionsDecodeEveryPattern() {
+    List<Short> all = new ArrayList<>();
+    for (int b = 0; b < 65536; b++) {
+      all.add((short) b);
+    }
+    Dataset<Row> patterns = spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create(all)),
+        new org.apache.spark.sql.types.StructType().add("h", DataTypes.createArrayType(DataTypes.ShortType)));
+    HiddenStates.registerFunctions(spark);
+    patterns.createOrReplaceTempView("patterns");
+    for (HiddenDtype dtype : List.of(HiddenDtype.FLOAT16, HiddenDtype.BFLOAT16)) {
+      String fn = dtype == HiddenDtype.FLOAT16 ? "float16_to_float" : "bfloat16_to_float";
+      Row r = spark.sql("SELECT " + (dtype == HiddenDtype.FLOAT16 ? FLOAT16_SQL : BFLOAT16_SQL) + ", " + fn
+          + "(h) FROM patterns").first();
+      for (int c = 0; c < 2; c++) {
+        List<Float> got = r.getList(c);
+        assertThat(got).hasSize(65536);
+        for (int b = 0; b < 65536; b++) {
+          float want = dtype.decodeBits((short) b);
+          assertThat(Float.floatToIntBits(got.get(b))).as("%s column %d bits %04x", dtype, c, b)
+              .isEqualTo(Float.floatToIntBits(want));
+        }
+      }
+    }
+  }
+}
