@@ -161,8 +161,9 @@ public final class KnowableConfig implements Serializable {
   private static ModelSettings parseModel(Config c, String role) {
     String p = "knowable.models." + role + ".";
     String engine = c.getString(p + "engine").toLowerCase(Locale.ROOT);
-    if (!engine.equals("pytorch")) {
-      throw new ConfigException(p + "engine must be 'pytorch' (the engine this build ships), got '" + engine + "'");
+    if (!dev.knowable.model.ModelRegistry.ENGINES.contains(engine)) {
+      throw new ConfigException(p + "engine must be one of " + dev.knowable.model.ModelRegistry.ENGINES
+          + " (the engines this build ships), got '" + engine + "'");
     }
     List<Integer> layers = c.hasPath(p + "layers") ? List.copyOf(c.getIntList(p + "layers")) : List.of();
     int topK = c.hasPath(p + "top-k") ? c.getInt(p + "top-k") : 1;

@@ -16,6 +16,10 @@ public final class ModelRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
   private static final Map<String, LanguageModel> MODELS = new ConcurrentHashMap<>();
   private static volatile boolean threadsSet;
+  public static final String PYTORCH = "pytorch";
+  public static final String ONNXRUNTIME = "onnxruntime";
+  /** Engines this build ships, as knowable.models.<role>.engine names them. */
+  public static final java.util.List<String> ENGINES = java.util.List.of(PYTORCH, ONNXRUNTIME);
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(ModelRegistry::closeAll, "knowable-model-close"));
@@ -26,10 +30,20 @@ public final class ModelRegistry {
   /**
    * The shared model for a directory and device, loading it on first use.
    *
-   * @param threads torch intra-op threads for this JVM (set once, before the first load)
+   * @param engine {@link #PYTORCH} (model.pt via DJL) or {@link #ONNXRUNTIME} (model.onnx, CPU)
+   * @param threads intra-op threads: torch's, set once per JVM before its first load; ORT's, per session
    */
   public static LanguageModel get(Path dir, String engine, Device device, int threads) {
-    if (!threadsSet) {
+    String eng = engine.toLowerCase(java.util.Locale.ROOT);
+    if (!ENGINES.contains(eng)) {
+      throw new ModelException("Unknown model engine '" + engine + "'; expected one of " + ENGINES);
+    }
+    if (eng.equals(ONNXRUNTIME) && !ai.djl.Device.Type.CPU.equals(device.getDeviceType())) {
+      // The default build bundles ORT's CPU natives only (docs/ENGINES.md: GPU clusters use pytorch).
+      throw new ModelException("Engine 'onnxruntime' runs on the CPU in this build; " + device
+          + " needs engine 'pytorch'");
+    }
+    if (eng.equals(PYTORCH) && !threadsSet) {
       synchronized (ModelRegistry.class) {
         if (!threadsSet) {
           // Oversubscribed OpenMP threads slowed libtorch 10-25x on a busy machine (STACK.md).
@@ -43,12 +57,13 @@ public final class ModelRegistry {
         }
       }
     }
-    String key = dir.toAbsolutePath().normalize() + "|" + engine + "|" + device;
+    String key = dir.toAbsolutePath().normalize() + "|" + eng + "|" + device;
     return MODELS.computeIfAbsent(key, k -> {
       long start = System.nanoTime();
       ModelContract contract = ModelContract.read(dir);
-      LanguageModel m = TorchScriptModel.load(contract, device);
-      LOG.info("Loaded model {} ({} layers, d={}, vocab {}/{}) on {} in {} ms", contract.name(),
+      LanguageModel m = eng.equals(ONNXRUNTIME) ? OnnxModel.load(contract, threads)
+          : TorchScriptModel.load(contract, device);
+      LOG.info("Loaded {} model {} ({} layers, d={}, vocab {}/{}) on {} in {} ms", eng, contract.name(),
           contract.numLayers(), contract.hiddenSize(), contract.vocabLimit(), contract.vocabSize(), device,
           (System.nanoTime() - start) / 1_000_000);
       return m;

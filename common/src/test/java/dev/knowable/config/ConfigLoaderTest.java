@@ -67,4 +67,15 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(Path.of("/no/such.conf"), List.of()))
         .isInstanceOf(ConfigException.class).hasMessageContaining("Config file not found");
   }
+
+  @Test
+  void engineIsChosenPerModelAndUnknownEnginesAreRefused() {
+    KnowableConfig c = ConfigLoader.load(null, List.of("models.small.engine=onnxruntime", "models.large.engine=PyTorch"));
+    assertThat(c.small().engine()).isEqualTo("onnxruntime");
+    assertThat(c.large().engine()).isEqualTo("pytorch");
+    assertThatThrownBy(() -> ConfigLoader.load(null, List.of("models.large.engine=tensorflow")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("knowable.models.large.engine must be one of [pytorch, onnxruntime]")
+        .hasMessageContaining("'tensorflow'");
+  }
 }

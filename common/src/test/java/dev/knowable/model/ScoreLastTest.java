@@ -17,6 +17,7 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link LanguageModel#scoreLast} against score(), the Python reference, and batching; the entropy helper. */
@@ -28,8 +29,8 @@ class ScoreLastTest {
     ModelRegistry.closeAll();
   }
 
-  static LanguageModel model(Path dir) {
-    return ModelRegistry.get(dir, "pytorch", Device.cpu(), 1);
+  static LanguageModel model(Path dir, String engine) {
+    return ModelRegistry.get(dir, engine, Device.cpu(), 1);
   }
 
   static List<int[]> randomSequences(long seed, int vocab, int... lengths) {
@@ -45,9 +46,10 @@ class ScoreLastTest {
     return out;
   }
 
-  @Test
-  void agreesWithScoreAtTheLastPosition() {
-    LanguageModel m = model(TestModels.fixture("random-small"));
+  @ParameterizedTest
+  @ValueSource(strings = {"pytorch", "onnxruntime"})
+  void agreesWithScoreAtTheLastPosition(String engine) {
+    LanguageModel m = model(TestModels.fixture("random-small"), engine);
     int v = m.contract().vocabLimit();
     List<int[]> seqs = randomSequences(11, v, 1, 17, 64, 5, 128, 33);
     List<SequenceScores> full = m.score(seqs, new ScoreRequest(v, 5, List.of()));
@@ -65,10 +67,11 @@ class ScoreLastTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"random-small", "random-large", "demo:tiny-small"})
-  void matchesPythonReferenceAtTheLastPosition(String name) {
+  @CsvSource({"pytorch, random-small", "pytorch, random-large", "pytorch, demo:tiny-small",
+      "onnxruntime, random-small", "onnxruntime, demo:tiny-small", "onnxruntime, demo:tiny-large"})
+  void matchesPythonReferenceAtTheLastPosition(String engine, String name) {
     Path dir = name.startsWith("demo:") ? TestModels.demo(name.substring(5)) : TestModels.fixture(name);
-    LanguageModel m = model(dir);
+    LanguageModel m = model(dir, engine);
     List<ReferenceCase> cases = ReferenceCase.read(dir);
     List<int[]> seqs = new ArrayList<>();
     cases.forEach(c -> seqs.add(c.inputIds()));
@@ -91,9 +94,10 @@ class ScoreLastTest {
     }
   }
 
-  @Test
-  void batchOfOneAndBatchOfManyGiveTheSameNumbers() {
-    LanguageModel m = model(TestModels.fixture("random-small"));
+  @ParameterizedTest
+  @ValueSource(strings = {"pytorch", "onnxruntime"})
+  void batchOfOneAndBatchOfManyGiveTheSameNumbers(String engine) {
+    LanguageModel m = model(TestModels.fixture("random-small"), engine);
     int v = m.contract().vocabLimit();
     List<int[]> seqs = randomSequences(5, v, 40, 1, 90, 7, 128);
     int[][] probes = {{1, 2, 3}, {}, {256, 0}, {5}, {9, 9, 100}};
@@ -110,9 +114,10 @@ class ScoreLastTest {
     }
   }
 
-  @Test
-  void probeLogprobsAreTheLogSoftmaxValues() {
-    LanguageModel m = model(TestModels.fixture("random-small"));
+  @ParameterizedTest
+  @ValueSource(strings = {"pytorch", "onnxruntime"})
+  void probeLogprobsAreTheLogSoftmaxValues(String engine) {
+    LanguageModel m = model(TestModels.fixture("random-small"), engine);
     int v = m.contract().vocabLimit();
     List<int[]> seqs = randomSequences(3, v, 12, 30, 2);
     int[][] probes = {{0, 256, 17, 17}, {42}, {}};
@@ -135,9 +140,10 @@ class ScoreLastTest {
     }
   }
 
-  @Test
-  void badArgumentsAreRejected() {
-    LanguageModel m = model(TestModels.fixture("random-small"));
+  @ParameterizedTest
+  @ValueSource(strings = {"pytorch", "onnxruntime"})
+  void badArgumentsAreRejected(String engine) {
+    LanguageModel m = model(TestModels.fixture("random-small"), engine);
     int v = m.contract().vocabLimit();
     List<int[]> one = List.of(new int[] {1, 2});
     assertThatThrownBy(() -> m.scoreLast(one, v, 1, new int[][] {{v}}))
@@ -147,6 +153,20 @@ class ScoreLastTest {
     assertThatThrownBy(() -> m.scoreLast(one, v, v + 1, new int[1][0]))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("topK");
     assertThat(m.scoreLast(List.of(), v, 1, new int[0][])).isEmpty();
+  }
+
+  /** The onnxruntime engine's Java reduction on the same two rows as the torch helper below. */
+  @Test
+  void javaReductionCountsZeroTimesLogZeroAsZero() {
+    float inf = Float.NEGATIVE_INFINITY;
+    int[] ids = new int[2];
+    float[] vals = new float[2];
+    assertThat(OnnxModel.reduce(new float[] {0, 0, inf}, 3, 2, ids, vals, 0)).isCloseTo(0.6931472f, within(1e-6f));
+    assertThat(OnnxModel.reduce(new float[] {0, (float) Math.log(3), inf}, 3, 2, ids, vals, 0))
+        .isCloseTo(0.5623351f, within(1e-6f));
+    assertThat(ids).containsExactly(1, 0);
+    assertThat(vals[0]).isCloseTo((float) Math.log(0.75), within(1e-6f));
+    assertThat(vals[1]).isCloseTo((float) Math.log(0.25), within(1e-6f));
   }
 
   @Test

@@ -13,6 +13,10 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -28,22 +32,32 @@ class TorchScriptModelTest {
     ModelRegistry.closeAll();
   }
 
-  static LanguageModel model(Path dir) {
-    return ModelRegistry.get(dir, "pytorch", Device.cpu(), 1);
+  static LanguageModel model(Path dir, String engine) {
+    return ModelRegistry.get(dir, engine, Device.cpu(), 1);
   }
 
+  /** random-large ships no model.onnx (tools/make_fixtures.py), so only pytorch runs it. */
   @ParameterizedTest
-  @ValueSource(strings = {"random-small", "random-large"})
-  void matchesPythonReference(String name) {
+  @CsvSource({"pytorch, random-small", "pytorch, random-large", "onnxruntime, random-small"})
+  void matchesPythonReference(String engine, String name) {
     Path dir = TestModels.fixture(name);
-    checkAgainstReference(dir);
+    checkAgainstReference(dir, engine);
   }
 
   /** The trained models in demo/ (the embedded default's pair, the synthetic check's model) against their Python reference. */
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-small", "tiny-large", "synthetic-qa", "bpe-small", "bpe-large"})
-  void demoFamilyMatchesItsPythonReference(String name) {
-    checkAgainstReference(TestModels.demo(name));
+  @MethodSource("demoFamilyOnEachEngine")
+  void demoFamilyMatchesItsPythonReference(String engine, String name) {
+    checkAgainstReference(TestModels.demo(name), engine);
+  }
+
+  static Stream<Arguments> demoFamilyOnEachEngine() {
+    return ModelRegistry.ENGINES.stream().flatMap(e -> Stream.of("tiny-small", "tiny-large", "synthetic-qa",
+        "bpe-small", "bpe-large").map(n -> Arguments.of(e, n)));
+  }
+
+  static Stream<Arguments> bpePairOnEachEngine() {
+    return ModelRegistry.ENGINES.stream().flatMap(e -> Stream.of("bpe-small", "bpe-large").map(n -> Arguments.of(e, n)));
   }
 
   @Test
@@ -72,9 +86,9 @@ class TorchScriptModelTest {
    * lengths up to the full 288-token context (the fixtures' vocabulary has 257 ids).
    */
   @ParameterizedTest
-  @ValueSource(strings = {"bpe-small", "bpe-large"})
-  void bpeModelGivesTheSameNumbersAloneAndInABatch(String name) {
-    LanguageModel m = model(TestModels.demo(name));
+  @MethodSource("bpePairOnEachEngine")
+  void bpeModelGivesTheSameNumbersAloneAndInABatch(String engine, String name) {
+    LanguageModel m = model(TestModels.demo(name), engine);
     ModelContract c = m.contract();
     ScoreRequest req = new ScoreRequest(c.vocabLimit(), 5, List.of(1, c.numLayers()));
     java.util.Random r = new java.util.Random(11);
@@ -107,8 +121,8 @@ class TorchScriptModelTest {
   }
 
   /** Also used for the trained demo family. */
-  static void checkAgainstReference(Path dir) {
-    LanguageModel m = model(dir);
+  static void checkAgainstReference(Path dir, String engine) {
+    LanguageModel m = model(dir, engine);
     ModelContract c = m.contract();
     TextTokenizer tok = TextTokenizer.get(dir.resolve("tokenizer.json"));
     List<Integer> layers = new ArrayList<>();
@@ -152,9 +166,10 @@ class TorchScriptModelTest {
     }
   }
 
-  @Test
-  void batchOfOneAndBatchOfManyGiveTheSameNumbers() {
-    LanguageModel m = model(TestModels.fixture("random-small"));
+  @ParameterizedTest
+  @ValueSource(strings = {"pytorch", "onnxruntime"})
+  void batchOfOneAndBatchOfManyGiveTheSameNumbers(String engine) {
+    LanguageModel m = model(TestModels.fixture("random-small"), engine);
     ScoreRequest req = new ScoreRequest(m.contract().vocabLimit(), 3, List.of(0, 2));
     java.util.Random r = new java.util.Random(7);
     List<int[]> seqs = new ArrayList<>();
@@ -184,10 +199,19 @@ class TorchScriptModelTest {
 
   @Test
   void modelThatBreaksTheContractFailsWithAClearMessage() {
-    assertThatThrownBy(() -> model(TestModels.fixture("bad-contract")))
+    assertThatThrownBy(() -> model(TestModels.fixture("bad-contract"), "pytorch"))
         .isInstanceOf(ModelException.class)
         .hasMessageContaining("returned 1 output(s)")
         .hasMessageContaining("MODEL_CONTRACT");
+  }
+
+  @Test
+  void unknownEngineOrMissingOnnxFailsWithAClearMessage() {
+    assertThatThrownBy(() -> model(TestModels.fixture("random-small"), "tensorflow"))
+        .isInstanceOf(ModelException.class).hasMessageContaining("Unknown model engine 'tensorflow'")
+        .hasMessageContaining("onnxruntime");
+    assertThatThrownBy(() -> model(TestModels.fixture("random-large"), "onnxruntime"))
+        .isInstanceOf(ModelException.class).hasMessageContaining("has no model.onnx");
   }
 
   @Test
