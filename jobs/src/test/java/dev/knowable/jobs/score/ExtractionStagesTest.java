@@ -165,6 +165,7 @@ class ExtractionStagesTest extends SparkTestBase {
   void scoringBeforeTokenizingNamesTheMissingStage(@TempDir Path tmp) throws Exception {
     KnowableConfig c = pipelineConfig(tmp);
     assertThatThrownBy(() -> new ScoreStage(ScoreStage.SMALL).run(spark, c, new RunTables(spark, c)))
-        .hasMessageContaining("Cannot read manifest");
+        .hasMessageContaining("Table 'tokens' of run test is not committed")
+        .hasMessageContaining("Run the stage that writes it");
   }
 }

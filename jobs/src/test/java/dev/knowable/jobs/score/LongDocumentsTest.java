@@ -68,7 +68,9 @@ class LongDocumentsTest extends SparkTestBase {
   private static KnowableConfig cfg(Path tmp, Path in, Path small, String... more) {
     List<String> sets = new ArrayList<>(List.of("ingest.inputs=[{path=\"" + in + "\", format=jsonl}]",
         "tokenize.max-tokens=" + MAX, "tokenize.shards=2", "score.token-budget=256",
-        "models.small.path=\"" + small + "\"", "models.small.layers=[-1]", "models.large.path=\"" + LARGE + "\""));
+        "models.small.path=\"" + small + "\"", "models.small.layers=[-1]", "models.large.path=\"" + LARGE + "\"",
+        // Compared with the model's own float outputs: store them unrounded.
+        "score.hidden-dtype=float32"));
     sets.addAll(List.of(more));
     return config(tmp, sets.toArray(new String[0]));
   }
