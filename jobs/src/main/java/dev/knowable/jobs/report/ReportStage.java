@@ -762,7 +762,8 @@ public final class ReportStage implements Stage {
       html.p("The run has no test documents.");
       return;
     }
-    UserDefinedFunction p0 = ApplyStage.epistemicProbability(probe, kind);
+    UserDefinedFunction p0 = ApplyStage.epistemicProbability(probe, kind,
+        dev.knowable.jobs.hidden.HiddenStates.dtype(tables));
     List<String> ids = docs.stream().map(d -> d.<String>getAs("doc_id")).toList();
     Object[] domains = docs.stream().map(d -> d.<String>getAs("domain")).distinct().toArray();
     // The domain filter prunes partitions; the doc_id filter is pushed down to the Parquet reader.
