@@ -11,6 +11,28 @@ import java.util.List;
  */
 public interface LanguageModel extends AutoCloseable {
 
+  /** The argument checks of {@link #scoreLast}, the same for every engine. */
+  static void requireScoreLastArguments(ModelContract contract, int sequences, int vocabLimit, int topK,
+      int[][] probeIds) {
+    if (probeIds.length != sequences) {
+      throw new IllegalArgumentException(probeIds.length + " probe rows for " + sequences + " sequences");
+    }
+    if (vocabLimit < 1 || vocabLimit > contract.vocabSize()) {
+      throw new IllegalArgumentException("vocabLimit " + vocabLimit + " outside 1.." + contract.vocabSize());
+    }
+    if (topK < 1 || topK > vocabLimit) {
+      throw new IllegalArgumentException("topK " + topK + " outside 1.." + vocabLimit + " (vocabLimit)");
+    }
+    for (int i = 0; i < sequences; i++) {
+      for (int id : probeIds[i]) {
+        if (id < 0 || id >= vocabLimit) {
+          throw new IllegalArgumentException("Probe id " + id + " of sequence " + i + " outside 0.."
+              + (vocabLimit - 1) + " (vocabLimit " + vocabLimit + ")");
+        }
+      }
+    }
+  }
+
   ModelContract contract();
 
   /**

@@ -140,15 +140,7 @@ public final class TorchScriptModel implements LanguageModel {
   @Override
   public List<LastPosition> scoreLast(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
     int b = sequences.size();
-    if (probeIds.length != b) {
-      throw new IllegalArgumentException(probeIds.length + " probe rows for " + b + " sequences");
-    }
-    if (vocabLimit < 1 || vocabLimit > contract.vocabSize()) {
-      throw new IllegalArgumentException("vocabLimit " + vocabLimit + " outside 1.." + contract.vocabSize());
-    }
-    if (topK < 1 || topK > vocabLimit) {
-      throw new IllegalArgumentException("topK " + topK + " outside 1.." + vocabLimit + " (vocabLimit)");
-    }
+    LanguageModel.requireScoreLastArguments(contract, b, vocabLimit, topK, probeIds);
     if (b == 0) {
       return List.of();
     }
@@ -165,10 +157,6 @@ public final class TorchScriptModel implements LanguageModel {
     int pi = 0;
     for (int i = 0; i < b; i++) {
       for (int id : probeIds[i]) {
-        if (id < 0 || id >= vocabLimit) {
-          throw new IllegalArgumentException("Probe id " + id + " of sequence " + i + " outside 0.."
-              + (vocabLimit - 1) + " (vocabLimit " + vocabLimit + ")");
-        }
         probeFlat[pi++] = (long) i * vocabLimit + id;
       }
     }

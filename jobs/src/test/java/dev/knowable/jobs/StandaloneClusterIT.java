@@ -355,7 +355,7 @@ class StandaloneClusterIT {
     while (m.find()) {
       id = m.group(1);
     }
-    assertThat(id).as("worker %d launched an executor", n).isNotNull();
+    assertThat(id).as("worker %d launched an executor (numeric id in its log)", n).matches("\\d+");
     return id;
   }
 

@@ -267,13 +267,13 @@ public final class ProbeStage implements Stage {
   }
 
   /** Column of the last MAX_CONTEXT_K input ids, current first, -1 before the document start. */
-  static final String CONTEXT_IDS = "context_ids";
+  public static final String CONTEXT_IDS = "context_ids";
 
   /**
    * Adds {@link #CONTEXT_IDS} from the run's tokens table (joined on doc_id), for context
    * baselines with k > 2: probe_examples itself keeps only the current and previous id.
    */
-  static Dataset<Row> withContextIds(Dataset<Row> examples, RunTables tables) {
+  public static Dataset<Row> withContextIds(Dataset<Row> examples, RunTables tables) {
     Dataset<Row> tokens = tables.read("tokens", "tokenize").select("doc_id", "token_ids");
     return examples.join(tokens, "doc_id")
         .withColumn(CONTEXT_IDS, org.apache.spark.sql.functions.expr("transform(sequence(0, "

@@ -366,7 +366,7 @@ public final class ReportStage implements Stage {
       Row ctx = lowestSeed(models.filter(col("probe_kind").equalTo(context)));
       int k = Integer.parseInt(context.substring("context_k".length()));
       if (k > 2) {
-        examples = withContextIds(examples, tables);
+        examples = dev.knowable.jobs.probe.ProbeStage.withContextIds(examples, tables);
       }
       scores.add(contextScore(ctx, k));
       names.add("strongest context control: " + context);
@@ -433,7 +433,7 @@ public final class ReportStage implements Stage {
           last[j] = ids.apply(j);
         }
         return logistic(encoder.active(last), weights, intercept);
-      }, DataTypes.DoubleType).apply(col("context_ids"));
+      }, DataTypes.DoubleType).apply(col(dev.knowable.jobs.probe.ProbeStage.CONTEXT_IDS));
     }
     return org.apache.spark.sql.functions.udf((UDF2<Integer, Integer, Double>) (current, previous) ->
         logistic(encoder.active(current, previous == null ? -1 : previous), weights, intercept), DataTypes.DoubleType)
@@ -446,14 +446,6 @@ public final class ReportStage implements Stage {
       margin += w[j];
     }
     return 1.0 / (1.0 + Math.exp(-margin));
-  }
-
-  /** The last MAX_CONTEXT_K input ids (current first, -1 before the document start), from tokens. */
-  private static Dataset<Row> withContextIds(Dataset<Row> examples, RunTables tables) {
-    Dataset<Row> tokens = tables.read("tokens", "tokenize").select("doc_id", "token_ids");
-    return examples.join(tokens, "doc_id").withColumn("context_ids", org.apache.spark.sql.functions.expr(
-        "transform(sequence(0, " + (ProbeSettings.MAX_CONTEXT_K - 1) + "), j -> IF(position - j >= 0, "
-            + "element_at(token_ids, position - j + 1), -1))")).drop("token_ids");
   }
 
   /**
