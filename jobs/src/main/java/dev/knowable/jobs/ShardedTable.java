@@ -51,9 +51,10 @@ import org.slf4j.LoggerFactory;
  * never reused: the whole assembly is discarded. Publishing renames the assembly folder to
  * {@code run_id=<id>}, so the shards become visible together or not at all.
  *
- * <p>Shards run as concurrent one-task Spark jobs (as many as the cluster has task slots), so
- * Spark still retries a lost task within its shard's job, and cancels the other shards' jobs
- * when one fails. Driver-only.
+ * <p>Shards run as concurrent one-task Spark jobs (twice as many as the cluster has task
+ * slots: while the driver commits one shard's files, the next shard's task already runs on
+ * the freed slot), so Spark still retries a lost task within its shard's job, and cancels
+ * the other shards' jobs when one fails. Driver-only.
  */
 public final class ShardedTable {
   private static final Logger LOG = LoggerFactory.getLogger(ShardedTable.class);

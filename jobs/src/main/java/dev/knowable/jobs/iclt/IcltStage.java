@@ -7,8 +7,10 @@ import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.knowable.config.ConfigException;
@@ -18,6 +20,7 @@ import dev.knowable.iclt.IcltPrompts;
 import dev.knowable.iclt.IcltSettings;
 import dev.knowable.iclt.Separator;
 import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.Slots;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.label.ProbeExamples;
@@ -30,6 +33,7 @@ import dev.knowable.model.ModelContract;
 import dev.knowable.model.ModelPair;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.tokenize.TextTokenizer;
+import dev.knowable.work.WorkPlacement;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,7 +64,8 @@ import org.slf4j.LoggerFactory;
  *       split, band, label), drawn by a seeded hash so reruns and other partitionings keep
  *       the same positions.</li>
  *   <li>Scoring: positions grouped by document and joined to their token ids, so a task
- *       reads each document once; one task per tokens shard; see {@link IcltPartition}.</li>
+ *       reads each document once; documents placed on partitions of about equal cost;
+ *       see {@link IcltPartition}.</li>
  *   <li>Metrics: every score and separator, and BET on exactly the same positions, with
  *       the direction chosen on val, per domain and pooled ({@link ProbeMetricsFunction}
  *       in oriented mode; the probe_metrics layout).</li>
@@ -158,12 +163,26 @@ public final class IcltStage implements Stage {
   private static void writeScores(IcltSettings settings, KnowableConfig config, RunTables tables,
       ModelContract contract, ModelSettings model, int vocabLimit, List<Separator> separators) {
     Dataset<Row> selected = capped(selectPositions(settings, tables), settings);
-    Dataset<Row> docs = selected.select("doc_id", "position").distinct()
-        .groupBy("doc_id").agg(collect_list("position").as("positions"))
-        .join(tables.read("tokens", "tokenize").select("doc_id", "token_ids", "shard"), "doc_id");
+    // A document costs about the sum of its capped prompt lengths (every forward pass of a
+    // position is as long as two prompts): documents are dealt over 4 partitions per core in
+    // decreasing cost, so no task is left running alone at the end (one partition per
+    // tokens shard left one core idle for the last 5 s of the demo's 42 s).
+    int promptCap = separators.stream().mapToInt(s -> IcltPrompts.maxPromptLength(contract.maxContext(), s.length()))
+        .max().orElse(contract.maxContext());
+    int partitions = Math.max(1, 4 * selected.sparkSession().sparkContext().defaultParallelism());
+    Dataset<Row> perDoc = selected.select("doc_id", "position").distinct()
+        .groupBy("doc_id").agg(collect_list("position").as("positions"),
+            sum(least(col("position").plus(1), lit(promptCap)).plus(lit(8))).as("cost"));
+    Dataset<Row> slots = perDoc.select(col("doc_id"), col("cost"))
+        .withColumn("slot", serpentine(partitions).apply(row_number().over(Window.orderBy(col("cost").desc(),
+            col("doc_id"))).minus(1)))
+        .select("doc_id", "slot");
+    Dataset<Row> docs = perDoc.join(slots, "doc_id")
+        .join(tables.read("tokens", "tokenize").select("doc_id", "token_ids"), "doc_id")
+        .select("doc_id", "token_ids", "positions", "slot");
     IcltPartition fn = new IcltPartition(model.path(), model.engine(), config.score(), vocabLimit,
         settings.candidates(), separators, settings.tokenBudget());
-    Dataset<Row> scored = docs.repartitionByRange(config.tokenize().shards(), col("shard"))
+    Dataset<Row> scored = Slots.place(docs, "slot", partitions)
         .select("doc_id", "token_ids", "positions")
         .mapPartitions(fn, Encoders.row(PARTITION_OUTPUT));
     List<Column> out = new ArrayList<>();
@@ -200,6 +219,13 @@ public final class IcltStage implements Stage {
         String.format("%.1f", seconds), String.format("%.3f", seconds / Math.max(positions, 1)),
         1 + settings.candidates() * separators.size(), String.format("%.0f", tokensPerPosition),
         String.format("%.1f", promptLength));
+  }
+
+  /** Rank (0 = most expensive) -> partition, dealt back and forth ({@link WorkPlacement#serpentine}). */
+  private static org.apache.spark.sql.expressions.UserDefinedFunction serpentine(int partitions) {
+    return org.apache.spark.sql.functions.udf(
+        (org.apache.spark.sql.api.java.UDF1<Integer, Integer>) rank -> WorkPlacement.serpentine(rank, partitions),
+        DataTypes.IntegerType);
   }
 
   /** The positions to test, with the columns of {@link #POSITION_COLUMNS}. */

@@ -30,6 +30,19 @@ final class Charts {
   /** A named curve or series. */
   record Curve(String name, double[] x, double[] y) {}
 
+  /** Renders on a pool of daemon threads (one per core): the charts of a report are independent images. */
+  private static final java.util.concurrent.ExecutorService RENDER = java.util.concurrent.Executors.newFixedThreadPool(
+      Math.max(1, Runtime.getRuntime().availableProcessors()), r -> {
+        Thread t = new Thread(r, "knowable-report-charts");
+        t.setDaemon(true);
+        return t;
+      });
+
+  /** The chart as a base64 PNG, rendered in the background (XChart charts share no state). */
+  static java.util.concurrent.Future<String> pngLater(Chart<?, ?> chart) {
+    return RENDER.submit(() -> png(chart));
+  }
+
   static String png(Chart<?, ?> chart) {
     try {
       return Base64.getEncoder().encodeToString(BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));

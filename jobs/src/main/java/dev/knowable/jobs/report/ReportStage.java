@@ -317,7 +317,7 @@ public final class ReportStage implements Stage {
           m[i][j] = v == null ? Double.NaN : v;
         }
       }
-      html.chart("heatmap-" + kind, Charts.png(Charts.heatmap(kind + " probe, layer " + layer + ": test AUC, train x eval"
+      html.chart("heatmap-" + kind, Charts.pngLater(Charts.heatmap(kind + " probe, layer " + layer + ": test AUC, train x eval"
           + " domain", tr, ev, m)), kind + " probe cross-domain AUC heatmap");
     }
   }
@@ -399,7 +399,7 @@ public final class ReportStage implements Stage {
       if (first && !pooled) {
         html.h3("Per evaluation domain");
       }
-      html.chart(id, Charts.png(Charts.roc(pooled ? "ROC, all test domains pooled" : "ROC, test domain " + d.getKey(),
+      html.chart(id, Charts.pngLater(Charts.roc(pooled ? "ROC, all test domains pooled" : "ROC, test domain " + d.getKey(),
           named, pooled ? 760 : 560, pooled ? 560 : 420)), "ROC curves " + d.getKey(), pooled ? null : "small");
       if (pooled) {
         html.h3("Per evaluation domain");
@@ -572,7 +572,7 @@ public final class ReportStage implements Stage {
     }
     html.p("Pooled test AUC per hidden-state layer, band " + esc(band) + "; error bars: standard deviation over seeds. "
         + "BET does not read a layer: its bar repeats for reference.");
-    html.chart("auc-by-layer", Charts.png(Charts.bars("AUC by layer, band " + band, "layer", cats, series, errors,
+    html.chart("auc-by-layer", Charts.pngLater(Charts.bars("AUC by layer, band " + band, "layer", cats, series, errors,
         0.4)), "AUC by layer");
   }
 
@@ -612,7 +612,7 @@ public final class ReportStage implements Stage {
     }
     html.p("Pooled test AUC per entropy band (H_S range, nats) for every probe kind (hidden-state probes per layer "
         + "L); error bars: standard deviation over seeds.");
-    html.chart("auc-by-band", Charts.png(Charts.bars("AUC by band", "band of H_S (nats)", cats, series, errors, 0.3)),
+    html.chart("auc-by-band", Charts.pngLater(Charts.bars("AUC by band", "band of H_S (nats)", cats, series, errors, 0.3)),
         "AUC by band");
   }
 
@@ -658,7 +658,7 @@ public final class ReportStage implements Stage {
         + "(epistemic) below the red line, H_L &lt; %s; class 1 (aleatoric) between the orange lines, "
         + "|H_L - H_S| &le; %s; positions elsewhere are not labelled. Probes are trained in bands of H_S (grey line: "
         + "the lower edge of the first band).", top.getLong(1), bins, bins, w, class0, gap));
-    html.chart("density", Charts.png(Charts.density("H_S vs H_L, all scored positions", x, y, n, maxH, bandMin, class0,
+    html.chart("density", Charts.pngLater(Charts.density("H_S vs H_L, all scored positions", x, y, n, maxH, bandMin, class0,
         gap)), "H_S vs H_L density with the gap-label regions");
   }
 
@@ -716,7 +716,7 @@ public final class ReportStage implements Stage {
               x, y));
         }
       }
-      html.chart("iclt-" + score, Charts.png(Charts.distributions("ICLT " + score + " by class (test)", score, curves)),
+      html.chart("iclt-" + score, Charts.pngLater(Charts.distributions("ICLT " + score + " by class (test)", score, curves)),
           "ICLT " + score + " distribution by class", "small");
     }
   }

@@ -222,7 +222,7 @@ public final class ScoreStage implements Stage {
         throw nonFiniteFailure(bad.get(0));
       }
       return Map.of(REJECTS_NOTE, bad.stream().map(NonFinite::toMap).toList());
-    }, partitionBy, Math.max(2, spark.sparkContext().defaultParallelism()));
+    }, partitionBy, 2 * Math.max(1, spark.sparkContext().defaultParallelism()));
 
     List<NonFinite> rejected = new ArrayList<>();
     for (ShardedTable.Shard s : done) {

@@ -56,11 +56,27 @@ class ScoreResumeTest extends SparkTestBase {
     }
   }
 
-  static final java.util.function.IntConsumer CRASH_AT_3 = k -> {
-    if (k == 3) {
+  /**
+   * A driver crash when shard 3 is about to start, once at least two shards are committed
+   * (shard jobs run concurrently, twice as many as task slots, so shard 3 may be handed out
+   * before any other shard is done: the hook waits for two markers, up to a minute).
+   */
+  static java.util.function.IntConsumer crashAt3(RunTables tables) {
+    return k -> {
+      if (k != 3) {
+        return;
+      }
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      try {
+        while (markers(tables, "small_scores") < 2 && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
       throw new IllegalStateException("simulated crash before shard 3");
-    }
-  };
+    };
+  }
 
   /** Ingest and tokenize once into a run; copies of its tables serve the other runs. */
   static void prepare(KnowableConfig c) {
@@ -81,13 +97,13 @@ class ScoreResumeTest extends SparkTestBase {
     KnowableConfig c = cfg(tmp, "resumed");
     prepare(c);
     RunTables tables = new RunTables(spark, c);
-    assertThatThrownBy(() -> new ScoreStage(ScoreStage.SMALL, CRASH_AT_3).run(spark, c, tables))
+    assertThatThrownBy(() -> new ScoreStage(ScoreStage.SMALL, crashAt3(tables)).run(spark, c, tables))
         .hasMessageContaining("simulated crash before shard 3");
     assertThat(tables.isCommitted("small_scores")).isFalse();
     assertThat(Path.of(tables.tablePath("small_scores").toUri().getPath())).as("no visible partial table")
         .doesNotExist();
     long committed = markers(tables, "small_scores");
-    // Two tasks at a time: shard 3 starts only after two shards finished.
+    // The crash comes once two shards are committed; a third may finish before it.
     assertThat(committed).isBetween(2L, 3L);
 
     new ScoreStage(ScoreStage.SMALL).run(spark, c, tables);
@@ -110,7 +126,7 @@ class ScoreResumeTest extends SparkTestBase {
     KnowableConfig c = cfg(tmp, "changed");
     prepare(c);
     RunTables tables = new RunTables(spark, c);
-    assertThatThrownBy(() -> new ScoreStage(ScoreStage.SMALL, CRASH_AT_3).run(spark, c, tables))
+    assertThatThrownBy(() -> new ScoreStage(ScoreStage.SMALL, crashAt3(tables)).run(spark, c, tables))
         .hasMessageContaining("simulated crash");
     assertThat(markers(tables, "small_scores")).isGreaterThanOrEqualTo(2);
 
@@ -134,7 +150,7 @@ class ScoreResumeTest extends SparkTestBase {
     KnowableConfig c = cfg(tmp, "retokenized");
     prepare(c);
     RunTables tables = new RunTables(spark, c);
-    assertThatThrownBy(() -> new ScoreStage(ScoreStage.SMALL, CRASH_AT_3).run(spark, c, tables))
+    assertThatThrownBy(() -> new ScoreStage(ScoreStage.SMALL, crashAt3(tables)).run(spark, c, tables))
         .hasMessageContaining("simulated crash");
     assertThat(markers(tables, "small_scores")).isGreaterThanOrEqualTo(2);
     // The same settings, but the tokens table was recomputed in between.
