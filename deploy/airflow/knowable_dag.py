@@ -29,6 +29,7 @@ STAGES = [
     ("score-large", ["large_scores", "large_rejects"]),
     ("label", ["probe_examples"]),
     ("probe", ["probe_metrics", "probe_models", "cross_domain", "probe_comparisons"]),
+    ("apply", ["token_uncertainty"]),
     ("iclt", ["iclt_scores", "iclt_metrics", "iclt_comparisons"]),
     ("aggregate", ["runs", "agg_cross_domain", "agg_auc_by_layer", "agg_auc_by_band", "agg_iclt_vs_bet"]),
     ("report", []),

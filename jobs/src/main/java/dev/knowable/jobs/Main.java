@@ -137,7 +137,6 @@ public final class Main {
   private static List<String> stageNames() {
     List<String> names = new ArrayList<>();
     Stages.all().forEach(s -> names.add(s.name()));
-    Stages.byNameOnly().forEach(s -> names.add(s.name()));
     return names;
   }
 
@@ -203,8 +202,11 @@ public final class Main {
     // Before any work: the output root takes files, and no table folder holds foreign files.
     tables.requireWritable();
     stages.forEach(s -> s.outputs().forEach(tables::requireOnlyRunFolders));
+    // Settings that would only fail at a late stage (e.g. apply's probe) fail before any work.
+    List<String> names = stages.stream().map(Stage::name).toList();
+    stages.forEach(s -> s.checkBeforeRun(spark, config, tables, names));
     LOG.info("knowable run {} -> {} ({} stage(s): {}), config fingerprint {}", config.runId(), config.output(),
-        stages.size(), stages.stream().map(Stage::name).toList(), config.fingerprint());
+        stages.size(), names, config.fingerprint());
     long all = System.nanoTime();
     for (Stage s : stages) {
       long start = System.nanoTime();
@@ -225,11 +227,6 @@ public final class Main {
       sb.append(String.format("  %-12s %s%n               writes: %s%n", s.name(), s.description(),
           String.join(", ", s.outputs())));
     }
-    sb.append("Run by name only (not by 'pipeline'):\n");
-    for (Stage s : Stages.byNameOnly()) {
-      sb.append(String.format("  %-12s %s%n               writes: %s%n", s.name(), s.description(),
-          String.join(", ", s.outputs())));
-    }
     sb.append(String.format("  %-12s %s%n", "sql \"Q\"", "run a Spark SQL query over this run's tables (each table is a view)"));
     sb.append(String.format("  %-12s %s%n", AIRFLOW_DAG, "print the Airflow DAG of the pipeline (one task per stage; "
         + "the committed copy is " + AirflowDag.COMMITTED + ")"));
@@ -237,6 +234,9 @@ public final class Main {
     sb.append("  -c, --config FILE   HOCON job config (keys as in reference.conf, with or without 'knowable.')\n");
     sb.append("  -s, --set K=V       override one key, e.g. --set run-id=r1 --set tokenize.max-tokens=512\n");
     sb.append("  -h, --help          this text\n\n");
+    sb.append("In 'pipeline', apply uses this run's pooled MLP probe of the highest layer, band [2, inf), gap\n");
+    sb.append("labels (knowable.apply.* picks another). A trained probe scores new text with no large model:\n");
+    sb.append("  knowable ingest,tokenize,score-small,apply --set apply.probe-run=<run with probe_models>\n\n");
     sb.append("Precedence: --set > --config file > reference.conf. Unknown keys are errors.\n");
     sb.append("Tables go to <output>/<table>/run_id=<run-id>/ and are published with a _manifest.json\n");
     sb.append("only when complete; rerunning a run-id skips committed tables (knowable.if-exists).\n");

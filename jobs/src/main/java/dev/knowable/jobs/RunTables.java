@@ -183,12 +183,18 @@ public final class RunTables {
   }
 
   /** Reads this run's manifest of {@code table} as a map. */
-  @SuppressWarnings("unchecked")
   public Map<String, Object> readManifest(String table) {
-    Path p = new Path(tablePath(table), MANIFEST);
-    if (!isCommitted(table)) {
-      throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is not committed at "
-          + tablePath(table) + " (no " + MANIFEST + "). Run the stage that writes it with the same run-id first.");
+    return readManifest(table, config.runId());
+  }
+
+  /** Reads the manifest of {@code table} of a run under the same output root as a map. */
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> readManifest(String table, String runId) {
+    Path p = new Path(tablePath(table, runId), MANIFEST);
+    if (!isCommitted(table, runId)) {
+      throw new IllegalStateException("Table '" + table + "' of run " + runId + " is not committed at "
+          + tablePath(table, runId) + " (no " + MANIFEST + "). Run the stage that writes it with the same run-id "
+          + "first.");
     }
     try (java.io.InputStream in = fs(p).open(p)) {
       return JSON.readValue(in, Map.class);

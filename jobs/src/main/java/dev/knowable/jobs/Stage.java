@@ -1,6 +1,7 @@
 package dev.knowable.jobs;
 
 import dev.knowable.config.KnowableConfig;
+import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -16,7 +17,15 @@ public interface Stage {
   String description();
 
   /** The tables this stage writes. */
-  java.util.List<String> outputs();
+  List<String> outputs();
+
+  /**
+   * Called for every stage of an invocation before the first one runs, so that settings
+   * which can only fail late (after hours of upstream stages) fail at once instead.
+   * {@code stages} are the names of the stages run by this invocation, in order. The
+   * default checks nothing.
+   */
+  default void checkBeforeRun(SparkSession spark, KnowableConfig config, RunTables tables, List<String> stages) {}
 
   void run(SparkSession spark, KnowableConfig config, RunTables tables);
 }

@@ -12,22 +12,17 @@ import dev.knowable.jobs.tokenize.TokenizeStage;
 import java.util.List;
 import java.util.Optional;
 
-/** The pipeline's stages in run order. */
+/** The pipeline's stages in run order: {@code pipeline} runs all of them; each also runs by name. */
 public final class Stages {
   private Stages() {}
 
   public static List<Stage> all() {
     return List.of(new IngestStage(), new TokenizeStage(), new ScoreStage(ScoreStage.SMALL),
-        new ScoreStage(ScoreStage.LARGE), new LabelStage(), new ProbeStage(), new IcltStage(), new AggregateStage(), new ReportStage());
-  }
-
-  /** Stages run by name only, not by {@code pipeline}: apply needs a probe chosen by the user. */
-  public static List<Stage> byNameOnly() {
-    return List.of(new ApplyStage());
+        new ScoreStage(ScoreStage.LARGE), new LabelStage(), new ProbeStage(), new ApplyStage(), new IcltStage(),
+        new AggregateStage(), new ReportStage());
   }
 
   public static Optional<Stage> named(String name) {
-    return java.util.stream.Stream.concat(all().stream(), byNameOnly().stream())
-        .filter(s -> s.name().equals(name)).findFirst();
+    return all().stream().filter(s -> s.name().equals(name)).findFirst();
   }
 }

@@ -26,7 +26,8 @@ class MainTest {
   @Test
   void helpListsEveryStageAndOption() {
     String help = Main.help();
-    for (String s : new String[] {"ingest", "tokenize", "score-small", "score-large", "--config", "--set"}) {
+    for (String s : new String[] {"ingest", "tokenize", "score-small", "score-large", "label", "probe", "apply",
+        "iclt", "aggregate", "report", "apply.probe-run", "--config", "--set"}) {
       assertThat(help).contains(s);
     }
     assertThat(Main.launch(new String[] {"--help"})).isEqualTo(Main.OK);

@@ -1,6 +1,7 @@
 package dev.knowable.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.knowable.config.KnowableConfig;
@@ -23,12 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every stage, ingest through probe, in local[2] on the trained tiny family and a slice
- * of the bundled probe corpus (the first passages of each domain), with probe training
- * shortened (1 seed, a narrow MLP, few epochs) so it fits CI. Checks that label and probe
- * produce a metric row for every configured (probe, layer, band, train domain, eval domain)
- * and that every table matches its data-schemas description; then checks the ICLT stage's
- * scores and metrics against the label stage and against a recomputation.
+ * Every stage of {@code pipeline}, ingest through report, in local[2] on the trained tiny
+ * family and a slice of the bundled probe corpus (the first passages of each domain), with
+ * probe training shortened (1 seed, a narrow MLP, few epochs) so it fits CI. Checks that
+ * label and probe produce a metric row for every configured (probe, layer, band, train
+ * domain, eval domain) and that every table matches its data-schemas description; then
+ * checks the ICLT stage's scores and metrics against the label stage and against a
+ * recomputation, and apply's token_uncertainty against probe_metrics.
  */
 class TinyFamilyPipelineTest extends SparkTestBase {
   static final List<String> DOMAINS = List.of("code", "legal", "reference", "scripture", "speech");
@@ -53,7 +55,7 @@ class TinyFamilyPipelineTest extends SparkTestBase {
     Main.run(spark, "pipeline", c);
 
     for (String t : List.of("documents", "tokens", "small_scores", "large_scores", "probe_examples", "probe_metrics",
-        "cross_domain", "probe_comparisons", "iclt_scores", "iclt_metrics", "iclt_comparisons")) {
+        "cross_domain", "probe_comparisons", "token_uncertainty", "iclt_scores", "iclt_metrics", "iclt_comparisons")) {
       assertThat(SparkSchemas.mismatches(t, spark.read().parquet(tmp.resolve("out").resolve(t) + "/run_id=test")
           .schema())).as("schema of %s", t).isEmpty();
     }
@@ -90,8 +92,9 @@ class TinyFamilyPipelineTest extends SparkTestBase {
   }
 
   /**
-   * Schema drift: every table described in data-schemas/ was written by this run (apply's
-   * token_uncertainty included) with exactly the described columns and types.
+   * Schema drift: every table described in data-schemas/ was written by this run (the
+   * pipeline's, token_uncertainty last rewritten by the by-name apply) with exactly the
+   * described columns and types.
    */
   private static void checkEveryTableAgainstItsSchema(Path out) throws Exception {
     List<String> documented;
@@ -102,7 +105,7 @@ class TinyFamilyPipelineTest extends SparkTestBase {
     assertThat(documented).hasSizeGreaterThanOrEqualTo(19);
     for (String t : documented) {
       Path dir = out.resolve(t).resolve("run_id=test");
-      assertThat(dir.resolve("_manifest.json")).as("the pipeline (and apply) wrote %s", t).exists();
+      assertThat(dir.resolve("_manifest.json")).as("the pipeline wrote %s", t).exists();
       assertThat(SparkSchemas.mismatches(t, spark.read().parquet(dir.toString()).schema()))
           .as("columns and types of %s against data-schemas/%s.json", t, t).isEmpty();
     }
@@ -167,34 +170,59 @@ class TinyFamilyPipelineTest extends SparkTestBase {
   }
 
   /**
-   * apply: the pooled MLP and linear probes applied to the run's own small_scores give,
-   * on the labelled test positions, the test AUC probe_metrics reports for them.
+   * apply: the pipeline itself applied the default probe (pooled MLP of the highest layer
+   * probed, 2, band [2, inf), gap labels); then the pooled linear probe, applied by name over
+   * it. Each, on the labelled test positions, gives the test AUC probe_metrics reports for it.
    */
   private static void checkApply(Path tmp, KnowableConfig c) {
-    for (String kind : List.of("mlp", "linear")) {
-      KnowableConfig apply = config(tmp, "run-id=test", "apply.probe-kind=" + kind, "apply.layer=2",
-          "apply.band=\"2.0:inf\"", "if-exists=overwrite",
-          "models.small.path=\"" + TestModels.demo("tiny-small") + "\"", "models.small.layers=[1, 2]",
-          "tokenize.max-tokens=512");
-      Main.run(spark, "apply", apply);
-      RunSql.registerViews(spark, c);
-      assertThat(SparkSchemas.mismatches("token_uncertainty", spark.table("token_uncertainty").schema())).isEmpty();
-      assertThat(spark.sql("SELECT count(*) FROM token_uncertainty WHERE small_entropy < 2.0 "
-          + "OR epistemic_probability < 0 OR epistemic_probability > 1").first().getLong(0)).isZero();
-      assertThat(spark.sql("SELECT count(*) FROM token_uncertainty").first().getLong(0))
-          .isEqualTo(spark.sql("SELECT count(*) FROM small_scores WHERE entropy >= 2.0").first().getLong(0));
-      List<Row> test = spark.sql("SELECT 1 - t.epistemic_probability, e.label FROM probe_examples e "
-          + "JOIN token_uncertainty t USING (doc_id, position) WHERE e.split = 'test' AND e.band = '[2.0,inf)' "
-          + "AND e.label_kind = 'gap'").collectAsList();
-      double auc = RocAuc.exact(test.stream().mapToDouble(r -> r.getDouble(0)).toArray(),
-          test.stream().mapToInt(r -> r.getInt(1)).toArray());
-      Row m = spark.sql("SELECT auc, n_class0 + n_class1 FROM probe_metrics WHERE probe_kind = '" + kind + "' "
-          + "AND layer = 2 AND band = '[2.0,inf)' AND label_kind = 'gap' AND train_domain = 'all' "
-          + "AND eval_domain = 'all' AND eval_split = 'test' AND seed = 0").first();
-      assertThat((long) test.size()).isEqualTo(m.getLong(1));
-      // The same stored float weights and the same scoring code as the probe stage.
-      assertThat(auc).as("%s test AUC from token_uncertainty", kind).isCloseTo(m.getDouble(0), within(1e-12));
-    }
+    Path manifest = tmp.resolve("out").resolve("token_uncertainty").resolve("run_id=test")
+        .resolve(RunTables.MANIFEST);
+    assertThat(manifest).as("the pipeline wrote token_uncertainty").exists();
+    RunSql.registerViews(spark, c);
+    assertThat(spark.sql("SELECT DISTINCT probe_run, probe_kind, layer, band, label_kind, train_domain, seed "
+        + "FROM token_uncertainty").collectAsList()).as("the default probe")
+        .containsExactly(org.apache.spark.sql.RowFactory.create("test", "mlp", 2, "[2.0,inf)", "gap", "all", 0));
+    checkTokenUncertainty(c, "mlp");
+
+    String[] byName = {"run-id=test", "if-exists=overwrite", "models.small.path=\"" + TestModels.demo("tiny-small")
+        + "\"", "models.small.layers=[1, 2]", "tokenize.max-tokens=512"};
+    // A probe probe_models does not hold: refused before any work, naming the bands it does hold.
+    assertThatThrownBy(() -> Main.run(spark, "apply", config(tmp, concat(byName, "apply.band=\"4.0:inf\""))))
+        .isInstanceOf(dev.knowable.config.ConfigException.class)
+        .hasMessageContaining("knowable.apply.band selects 4.0:inf").hasMessageContaining("[1.0:2.0, 2.0:inf]");
+    assertThat(spark.sql("SELECT DISTINCT probe_kind FROM token_uncertainty").as(Encoders.STRING()).collectAsList())
+        .as("token_uncertainty is left as it was").containsExactly("mlp");
+    Main.run(spark, "apply", config(tmp, concat(byName, "apply.probe-kind=linear", "apply.layer=2",
+        "apply.band=\"2.0:inf\"")));
+    checkTokenUncertainty(c, "linear");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    return java.util.stream.Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b))
+        .toArray(String[]::new);
+  }
+
+  /** token_uncertainty holds the {@code kind} probe's scores, which reproduce its test AUC in probe_metrics. */
+  private static void checkTokenUncertainty(KnowableConfig c, String kind) {
+    RunSql.registerViews(spark, c);
+    assertThat(SparkSchemas.mismatches("token_uncertainty", spark.table("token_uncertainty").schema())).isEmpty();
+    assertThat(spark.sql("SELECT DISTINCT probe_kind FROM token_uncertainty").as(Encoders.STRING())
+        .collectAsList()).containsExactly(kind);
+    assertThat(spark.sql("SELECT count(*) FROM token_uncertainty WHERE small_entropy < 2.0 "
+        + "OR epistemic_probability < 0 OR epistemic_probability > 1").first().getLong(0)).isZero();
+    assertThat(spark.sql("SELECT count(*) FROM token_uncertainty").first().getLong(0))
+        .isEqualTo(spark.sql("SELECT count(*) FROM small_scores WHERE entropy >= 2.0").first().getLong(0));
+    List<Row> test = spark.sql("SELECT 1 - t.epistemic_probability, e.label FROM probe_examples e "
+        + "JOIN token_uncertainty t USING (doc_id, position) WHERE e.split = 'test' AND e.band = '[2.0,inf)' "
+        + "AND e.label_kind = 'gap'").collectAsList();
+    double auc = RocAuc.exact(test.stream().mapToDouble(r -> r.getDouble(0)).toArray(),
+        test.stream().mapToInt(r -> r.getInt(1)).toArray());
+    Row m = spark.sql("SELECT auc, n_class0 + n_class1 FROM probe_metrics WHERE probe_kind = '" + kind + "' "
+        + "AND layer = 2 AND band = '[2.0,inf)' AND label_kind = 'gap' AND train_domain = 'all' "
+        + "AND eval_domain = 'all' AND eval_split = 'test' AND seed = 0").first();
+    assertThat((long) test.size()).isEqualTo(m.getLong(1));
+    // The same stored float weights and the same scoring code as the probe stage.
+    assertThat(auc).as("%s test AUC from token_uncertainty", kind).isCloseTo(m.getDouble(0), within(1e-12));
   }
 
   /**

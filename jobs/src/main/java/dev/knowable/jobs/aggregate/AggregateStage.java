@@ -264,8 +264,7 @@ public final class AggregateStage implements Stage {
   /** One row per (run, table) from the manifests (a handful of rows per run: built on the driver). */
   static Dataset<Row> runsTable(SparkSession spark, Map<String, List<Manifest>> runs) {
     Map<String, String> stageOf = new LinkedHashMap<>();
-    java.util.stream.Stream.concat(Stages.all().stream(), Stages.byNameOnly().stream())
-        .forEach(s -> s.outputs().forEach(t -> stageOf.putIfAbsent(t, s.name())));
+    Stages.all().forEach(s -> s.outputs().forEach(t -> stageOf.putIfAbsent(t, s.name())));
     List<Row> rows = new ArrayList<>();
     for (List<Manifest> manifests : runs.values()) {
       for (Manifest m : manifests) {

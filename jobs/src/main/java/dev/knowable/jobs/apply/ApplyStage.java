@@ -13,11 +13,17 @@ import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.jobs.probe.ProbeTables;
 import dev.knowable.label.Band;
+import dev.knowable.label.LabelKind;
+import dev.knowable.label.LabelSettings;
+import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.MlpWeights;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -33,14 +39,34 @@ import org.slf4j.LoggerFactory;
  * The apply stage: a trained probe from {@code probe_models} (of this run or another) on
  * the {@code small_scores} of this run -> {@code token_uncertainty}: per position the
  * probe's probability that the small model's uncertainty there is epistemic (class 0).
- * The run needs no large model: this is how a trained probe scores new text.
  *
- * <p>Not part of {@code pipeline}: run it by name ({@code knowable apply}).
+ * <p>In {@code pipeline} it runs after probe and applies this run's probe chosen by
+ * {@code knowable.apply.*} (default: the pooled MLP of the highest layer, band [2, inf),
+ * gap labels); the choice is checked against the label and probe settings before the
+ * first stage runs ({@link #checkBeforeRun}). By name it also runs on a run with no large
+ * model, which is how a trained probe scores new text: e.g.
+ * {@code ingest,tokenize,score-small,apply} with {@code apply.probe-run} naming a run that
+ * has probe_models.
  */
 public final class ApplyStage implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(ApplyStage.class);
   public static final String TABLE = "token_uncertainty";
   private static final String PREFIX = "knowable.apply.";
+
+  /**
+   * {@code knowable.apply.*}, parsed.
+   *
+   * @param probeRun the run whose probe_models holds the probe
+   * @param kind linear or mlp
+   * @param band the probe's band: in nats, or a quantile band of the probe run's label stage
+   * @param labelKind the label kind as written in tables (gap, no_gap, construction)
+   * @param trainDomain a train domain, or all (pooled)
+   * @param layer the layer, or -1: the highest
+   * @param seed the seed, or -1: the lowest
+   * @param inBandOnly score only positions in the band
+   */
+  record Settings(String probeRun, String kind, Band.Spec band, String labelKind, String trainDomain, long layer,
+      long seed, boolean inBandOnly) {}
 
   @Override
   public String name() {
@@ -49,7 +75,7 @@ public final class ApplyStage implements Stage {
 
   @Override
   public String description() {
-    return "apply a trained probe (probe_models of any run) to this run's small_scores -> token_uncertainty";
+    return "apply a trained probe (probe_models of this or another run) to small_scores -> token_uncertainty";
   }
 
   @Override
@@ -57,25 +83,155 @@ public final class ApplyStage implements Stage {
     return List.of(TABLE);
   }
 
+  static Settings settings(KnowableConfig config) {
+    SettingsReader r = new SettingsReader(config.raw());
+    String probeRun = r.string(PREFIX + "probe-run").isBlank() ? config.runId() : r.string(PREFIX + "probe-run").trim();
+    String kind = r.string(PREFIX + "probe-kind").trim();
+    if (!kind.equals(ProbeTables.LINEAR) && !kind.equals(ProbeTables.MLP)) {
+      throw new ConfigException(PREFIX + "probe-kind must be linear or mlp, got '" + kind + "'");
+    }
+    Band.Spec band;
+    try {
+      String text = r.string(PREFIX + "band").trim();
+      band = text.startsWith("q") ? Band.Spec.parse(text.substring(1), Band.Unit.QUANTILE)
+          : Band.Spec.parse(text, Band.Unit.NATS);
+    } catch (IllegalArgumentException e) {
+      throw SettingsReader.invalid(PREFIX + "band", e);
+    }
+    String labelKind;
+    try {
+      labelKind = LabelKind.parse(r.string(PREFIX + "label-kind")).tableValue();
+    } catch (IllegalArgumentException e) {
+      throw SettingsReader.invalid(PREFIX + "label-kind", e);
+    }
+    String positions = r.string(PREFIX + "positions").trim();
+    if (!positions.equals("in-band") && !positions.equals("all")) {
+      throw new ConfigException(PREFIX + "positions must be in-band or all, got '" + positions + "'");
+    }
+    return new Settings(probeRun, kind, band, labelKind, r.string(PREFIX + "train-domain").trim(),
+        r.anyLong(PREFIX + "layer"), r.anyLong(PREFIX + "seed"), positions.equals("in-band"));
+  }
+
+  /**
+   * Fails before any stage runs when the configured probe cannot be found: against the
+   * label and probe settings when this invocation trains the probes (probe runs before
+   * apply and rewrites probe_models), otherwise against the committed probe_models.
+   */
+  @Override
+  public void checkBeforeRun(SparkSession spark, KnowableConfig config, RunTables tables, List<String> stages) {
+    if (tables.isCommitted(TABLE) && config.ifExists() != KnowableConfig.IfExists.OVERWRITE) {
+      return; // skipped, or refused by if-exists = fail, when apply runs
+    }
+    Settings s = settings(config);
+    int probe = stages.indexOf("probe");
+    boolean trainedHere = s.probeRun().equals(config.runId()) && probe >= 0 && probe < stages.indexOf(name())
+        && (!tables.isCommitted(ProbeTables.MODELS) || config.ifExists() == KnowableConfig.IfExists.OVERWRITE);
+    if (trainedHere) {
+      checkAgainstProbeSettings(config, s);
+    } else {
+      findProbe(spark, tables, s);
+      resolve(tables, s);
+    }
+  }
+
+  /** The probe that the label and probe settings of {@code config} will train exists. */
+  static void checkAgainstProbeSettings(KnowableConfig config, Settings s) {
+    LabelSettings label = LabelSettings.from(config.raw());
+    ProbeSettings probe = ProbeSettings.from(config.raw());
+    String where = "the probes this run trains";
+    if (s.kind().equals(ProbeTables.MLP) ? probe.mlp() == null : !probe.linearProbe()) {
+      throw new ConfigException(PREFIX + "probe-kind is " + s.kind() + ", but " + where + " include no " + s.kind()
+          + " probe (knowable.probe." + s.kind() + ".enabled = false): set " + PREFIX + "probe-kind to "
+          + (s.kind().equals(ProbeTables.MLP) ? ProbeTables.LINEAR : ProbeTables.MLP) + " or enable the probe");
+    }
+    List<String> bands = label.bands().stream().map(Band.Spec::name).toList();
+    requireOneOf(PREFIX + "band", s.band().name(), bands, where + " (knowable.label.bands)");
+    List<String> kinds = probe.labelKinds().stream().filter(label.kinds()::contains).map(LabelKind::tableValue)
+        .toList();
+    requireOneOf(PREFIX + "label-kind", s.labelKind(), kinds, where + " (knowable.label.kinds and knowable.probe"
+        + ".label-kinds)");
+    if (s.trainDomain().equals(ProbeSettings.POOLED) && !probe.pooled()) {
+      throw new ConfigException(PREFIX + "train-domain is " + ProbeSettings.POOLED + " (pooled), but " + where
+          + " include no pooled probe (knowable.probe.pooled = false): set " + PREFIX + "train-domain to a domain, or "
+          + "knowable.probe.pooled = true");
+    }
+    if (!s.trainDomain().equals(ProbeSettings.POOLED) && !probe.domains().isEmpty()) {
+      requireOneOf(PREFIX + "train-domain", s.trainDomain(), probe.domains(), where + " (knowable.probe.domains)");
+    }
+    List<Integer> layers = config.small().layers();
+    // Negative layers count from the model's last: known once score-small reads the model.
+    if (s.layer() >= 0 && layers.stream().allMatch(l -> l >= 0)) {
+      requireOneOf(PREFIX + "layer", String.valueOf(s.layer()), layers.stream().map(String::valueOf).toList(),
+          where + " (knowable.models.small.layers)");
+    }
+    if (s.seed() >= 0) {
+      List<Integer> seeds = s.kind().equals(ProbeTables.MLP) ? probe.seeds() : probe.seeds().subList(0, 1);
+      requireOneOf(PREFIX + "seed", String.valueOf(s.seed()), seeds.stream().map(String::valueOf).toList(),
+          where + " (knowable.probe.seeds, base-seed)");
+    }
+  }
+
+  /** A ConfigException naming the setting, the values present and how to set one, unless value is present. */
+  private static void requireOneOf(String key, String value, List<String> present, String where) {
+    if (present.contains(value)) {
+      return;
+    }
+    StringBuilder msg = new StringBuilder(key + " selects " + settingOf(value) + ", but " + where + " have "
+        + (present.isEmpty() ? "none" : present.stream().map(ApplyStage::settingOf).toList()));
+    if (!present.isEmpty()) {
+      String example = settingOf(present.get(0));
+      // A band holds ':', which HOCON reads only quoted.
+      String assignment = key.substring("knowable.".length()) + "="
+          + (key.endsWith(".band") ? "\"" + example + "\"" : example);
+      msg.append(": set ").append(key).append(" to one of them (e.g. --set '").append(assignment).append("')");
+    }
+    throw new ConfigException(msg.toString());
+  }
+
+  /**
+   * A band name as the band setting spells it ({@code [2.0,inf)} -> {@code 2.0:inf},
+   * {@code q[0.5,1.0)} -> {@code q0.5:1.0}); other values as they are.
+   */
+  static String settingOf(String value) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(q?)\\[([^,]+),([^)]+)\\)").matcher(value);
+    return m.matches() ? m.group(1) + m.group(2) + ":" + m.group(3) : value;
+  }
+
+  /**
+   * The band in nats: a nats band as configured; a quantile band as the probe run's label
+   * stage resolved it (the probe_examples manifest), so new text is scored in the entropy
+   * range the probe was trained on.
+   */
+  private static Band resolve(RunTables tables, Settings s) {
+    if (s.band().unit() == Band.Unit.NATS) {
+      return s.band().toBand();
+    }
+    Object bands = tables.readManifest("probe_examples", s.probeRun()).get("bands");
+    if (bands instanceof List<?> list) {
+      for (Object o : list) {
+        if (o instanceof Map<?, ?> b && s.band().name().equals(b.get("band"))) {
+          return new Band(s.band().name(), nats(b.get("min_nats")), nats(b.get("max_nats")));
+        }
+      }
+    }
+    throw new ConfigException(PREFIX + "band selects the quantile band " + s.band().name() + ", but the "
+        + "probe_examples manifest of run " + s.probeRun() + " records no nats bounds for it");
+  }
+
+  private static double nats(Object bound) {
+    return bound instanceof Number n ? n.doubleValue() : Double.POSITIVE_INFINITY;
+  }
+
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     if (!tables.needsWrite(TABLE)) {
       return;
     }
-    SettingsReader r = new SettingsReader(config.raw());
-    String probeRun = r.string(PREFIX + "probe-run").isBlank() ? config.runId() : r.string(PREFIX + "probe-run");
-    String kind = r.string(PREFIX + "probe-kind").trim();
-    if (!kind.equals(ProbeTables.LINEAR) && !kind.equals(ProbeTables.MLP)) {
-      throw new ConfigException(PREFIX + "probe-kind must be linear or mlp, got '" + kind + "'");
-    }
-    Band.Spec bandSpec;
-    try {
-      bandSpec = Band.Spec.parse(r.string(PREFIX + "band"), Band.Unit.NATS);
-    } catch (IllegalArgumentException e) {
-      throw SettingsReader.invalid(PREFIX + "band", e);
-    }
-    Band band = bandSpec.toBand();
-    Row probe = findProbe(spark, tables, probeRun, kind, r, band.name());
+    Settings s = settings(config);
+    String probeRun = s.probeRun();
+    String kind = s.kind();
+    Row probe = findProbe(spark, tables, s);
+    Band band = resolve(tables, s);
     int layer = probe.getAs("layer");
     int seed = probe.getAs("seed");
     String trainDomain = probe.getAs("train_domain");
@@ -88,12 +244,9 @@ public final class ApplyStage implements Stage {
       throw new ConfigException("The probe reads layer " + layer + " but small_scores of run " + config.runId()
           + " holds no " + hidden + " (knowable.models.small.layers)");
     }
-    if (r.string(PREFIX + "positions").equals("in-band")) {
+    if (s.inBandOnly()) {
       small = small.filter(col("entropy").geq(lit((float) band.minNats()))
           .and(col("entropy").lt(lit((float) band.maxNats()))));
-    } else if (!r.string(PREFIX + "positions").equals("all")) {
-      throw new ConfigException(PREFIX + "positions must be in-band or all, got '" + r.string(PREFIX + "positions")
-          + "'");
     }
     List<Column> out = new ArrayList<>();
     for (String c : SparkSchemas.of(TABLE).fieldNames()) {
@@ -119,35 +272,66 @@ public final class ApplyStage implements Stage {
         layer, band.name(), trainDomain, seed, probeRun, rows);
   }
 
-  /** The one probe_models row the settings name (layer -1: the highest; seed -1: the lowest). */
-  private static Row findProbe(SparkSession spark, RunTables tables, String probeRun, String kind,
-      SettingsReader r, String band) {
+  /**
+   * The one probe_models row the settings name (layer -1: the highest; seed -1: the
+   * lowest). When there is none, the message names what probe_models holds and the
+   * setting to change.
+   */
+  static Row findProbe(SparkSession spark, RunTables tables, Settings s) {
+    String probeRun = s.probeRun();
     if (!tables.isCommitted(ProbeTables.MODELS, probeRun)) {
       throw new ConfigException("No committed probe_models for run " + probeRun + " at "
           + tables.tablePath(ProbeTables.MODELS, probeRun) + " (run the probe stage there, or set "
-          + "knowable.apply.probe-run)");
+          + PREFIX + "probe-run)");
     }
     Path dir = tables.tablePath(ProbeTables.MODELS, probeRun);
-    Dataset<Row> models = spark.read().parquet(dir.toString() + "/probe_kind=" + kind)
-        .filter(col("band").equalTo(band).and(col("label_kind").equalTo(r.string(PREFIX + "label-kind")))
-            .and(col("train_domain").equalTo(r.string(PREFIX + "train-domain"))));
-    long layer = r.anyLong(PREFIX + "layer");
-    long seed = r.anyLong(PREFIX + "seed");
-    // probe_models is small (one row per fitted probe): choosing on the driver is fine.
-    List<Row> candidates = models.collectAsList().stream()
-        .filter(m -> layer < 0 || m.<Integer>getAs("layer") == layer)
-        .filter(m -> seed < 0 || m.<Integer>getAs("seed") == seed)
+    String where = "probe_models of run " + probeRun;
+    List<String> kinds;
+    try {
+      FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      kinds = java.util.Arrays.stream(fs.listStatus(dir)).filter(st -> st.isDirectory())
+          .map(st -> st.getPath().getName()).filter(n -> n.startsWith("probe_kind="))
+          .map(n -> n.substring("probe_kind=".length())).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + dir, e);
+    }
+    requireOneOf(PREFIX + "probe-kind", s.kind(), kinds.stream().filter(k -> k.equals(ProbeTables.LINEAR)
+        || k.equals(ProbeTables.MLP)).toList(), where);
+    Dataset<Row> models = spark.read().parquet(dir + "/probe_kind=" + s.kind());
+    // probe_models is small (one row per fitted probe): its keys are chosen from on the driver,
+    // one setting at a time, so that a miss names the setting and the values present.
+    List<Row> keys = models.select("band", "label_kind", "train_domain", "layer", "seed").distinct()
+        .collectAsList();
+    String of = s.kind() + " probes in " + where;
+    keys = narrow(keys, "band", s.band().name(), PREFIX + "band", of);
+    keys = narrow(keys, "label_kind", s.labelKind(), PREFIX + "label-kind", of + " in band " + s.band().name());
+    keys = narrow(keys, "train_domain", s.trainDomain(), PREFIX + "train-domain",
+        of + " in band " + s.band().name() + ", label kind " + s.labelKind());
+    String at = of + " in band " + s.band().name() + ", label kind " + s.labelKind() + ", train domain "
+        + s.trainDomain();
+    if (s.layer() >= 0) {
+      keys = narrow(keys, "layer", String.valueOf(s.layer()), PREFIX + "layer", at);
+    }
+    if (s.seed() >= 0) {
+      keys = narrow(keys, "seed", String.valueOf(s.seed()), PREFIX + "seed", at + (s.layer() >= 0 ? ", layer "
+          + s.layer() : ""));
+    }
+    Row key = keys.stream()
         .sorted((a, b) -> a.<Integer>getAs("layer").equals(b.<Integer>getAs("layer"))
             ? Integer.compare(a.<Integer>getAs("seed"), b.<Integer>getAs("seed"))
             : Integer.compare(b.<Integer>getAs("layer"), a.<Integer>getAs("layer")))
+        .findFirst().orElseThrow();
+    return models.filter(col("band").equalTo(s.band().name()).and(col("label_kind").equalTo(s.labelKind()))
+        .and(col("train_domain").equalTo(s.trainDomain())).and(col("layer").equalTo(key.<Integer>getAs("layer")))
+        .and(col("seed").equalTo(key.<Integer>getAs("seed")))).first();
+  }
+
+  /** The keys whose {@code column} is {@code value}; none: a ConfigException naming the values present. */
+  private static List<Row> narrow(List<Row> keys, String column, String value, String key, String where) {
+    List<String> present = keys.stream().map(k -> String.valueOf((Object) k.getAs(column))).distinct().sorted()
         .toList();
-    if (candidates.isEmpty()) {
-      throw new ConfigException("No " + kind + " probe in probe_models of run " + probeRun + " for band " + band
-          + ", label kind " + r.string(PREFIX + "label-kind") + ", train domain " + r.string(PREFIX + "train-domain")
-          + (layer < 0 ? "" : ", layer " + layer) + (seed < 0 ? "" : ", seed " + seed)
-          + " (see: SELECT DISTINCT probe_kind, layer, band, label_kind, train_domain, seed FROM probe_models)");
-    }
-    return candidates.get(0);
+    requireOneOf(key, value, present, where);
+    return keys.stream().filter(k -> String.valueOf((Object) k.getAs(column)).equals(value)).toList();
   }
 
   /** P(class 0) of the probe on an array&lt;float&gt; hidden state (probe_examples, fp32 small_scores). */
