@@ -1,53 +1,13 @@
 package dev.knowable.work;
 
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.stream.IntStream;
 
 /**
- * Places work items of unequal cost (probe fits, ICLT documents) on a fixed number of
- * partitions so that the partitions cost about the same. Spark hands out partitions in
- * index order; with hashed placement a few expensive items landing together make one task
- * run long after the others finished (on the demo: 8 s of a 2-core probe stage with one
- * core idle).
+ * Places work items of unequal cost (ICLT documents) on a fixed number of partitions so that
+ * the partitions cost about the same: with one partition per tokens shard, the demo's ICLT
+ * tasks ran 6 to 21 s, leaving one core idle at the end.
  */
 public final class WorkPlacement {
   private WorkPlacement() {}
-
-  /**
-   * Longest processing time first: items in decreasing cost, each onto the partition with
-   * the least cost so far (ties: the lower index). The largest partition costs at most
-   * 4/3 of the best possible placement. Deterministic: equal costs keep their input order.
-   *
-   * @param costs the estimated cost of each item (finite, not negative)
-   * @param partitions how many partitions (at least 1)
-   * @return the partition of each item, in input order
-   */
-  public static int[] longestFirst(double[] costs, int partitions) {
-    if (partitions < 1) {
-      throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
-    }
-    for (double c : costs) {
-      if (!(c >= 0) || Double.isInfinite(c)) {
-        throw new IllegalArgumentException("costs must be finite and not negative: " + Arrays.toString(costs));
-      }
-    }
-    Integer[] order = IntStream.range(0, costs.length).boxed().toArray(Integer[]::new);
-    Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> -costs[i]).thenComparingInt(i -> i));
-    double[] load = new double[partitions];
-    int[] out = new int[costs.length];
-    for (int i : order) {
-      int best = 0;
-      for (int p = 1; p < partitions; p++) {
-        if (load[p] < load[best]) {
-          best = p;
-        }
-      }
-      out[i] = best;
-      load[best] += costs[i];
-    }
-    return out;
-  }
 
   /**
    * The partition of the item ranked {@code rank} (0 = most expensive) when ranked items are
@@ -63,12 +23,4 @@ public final class WorkPlacement {
     return r < partitions ? r : 2 * partitions - 1 - r;
   }
 
-  /** The cost of the most loaded partition of a placement. */
-  public static double maxLoad(double[] costs, int[] placement, int partitions) {
-    double[] load = new double[partitions];
-    for (int i = 0; i < costs.length; i++) {
-      load[placement[i]] += costs[i];
-    }
-    return Arrays.stream(load).max().orElse(0);
-  }
 }

@@ -14,12 +14,10 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.jobs.RunTables;
-import dev.knowable.jobs.Slots;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.label.LabelKind;
 import dev.knowable.probe.ProbeSettings;
-import dev.knowable.work.WorkPlacement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -127,9 +125,9 @@ public final class ProbeStage implements Stage {
       int maxTokenId = settings.contextKs().isEmpty() ? 0 : maxTokenId(examples);
       Dataset<Row> rows = fitRows(spark, examples, layers, trainDomains, settings);
       if (rows != null) {
-        fits = placedFits(spark, rows, pops, layers, trainDomains, settings)
-            .mapPartitions(Slots.consecutiveGroups(ProbeFitTask::key, new ProbeFitTask(settings, maxTokenId)),
-                Encoders.row(ProbeTables.fitted()))
+        fits = rows.groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key,
+                Encoders.STRING())
+            .flatMapGroups(new ProbeFitTask(settings, maxTokenId), Encoders.row(ProbeTables.fitted()))
             .persist(StorageLevel.MEMORY_AND_DISK());
         scored.add(fitScores(fits));
       }
@@ -198,73 +196,6 @@ public final class ProbeStage implements Stage {
       }
       examples.unpersist();
     }
-  }
-
-  /**
-   * Relative cost of one train row by probe kind (seconds per row measured on the demo: an
-   * MLP fit 0.87 ms, a linear fit with its penalty grid 0.05 ms, a context fit 0.02 ms),
-   * and a fixed cost per fit for its evaluation rows and metrics, in train rows.
-   */
-  private static final double MLP_ROW = 1.0;
-  private static final double LINEAR_ROW = 0.06;
-  private static final double CONTEXT_ROW = 0.02;
-  private static final double PER_FIT = 100;
-
-  /**
-   * The fit rows on partitions of about equal estimated cost, each partition sorted by probe
-   * so a task trains its probes one after another: longest first (the pooled MLP fits of a
-   * wide band cost 50x a single-domain context fit), over twice as many partitions as cores.
-   * Hashing the probes onto partitions instead left one core idle for the last 8 s of the
-   * demo's probe stage. The placement changes no result: each fit sorts its rows.
-   */
-  private static Dataset<Row> placedFits(SparkSession spark, Dataset<Row> rows, Populations pops,
-      List<String> layers, List<String> trainDomains, ProbeSettings settings) {
-    List<String> keys = new ArrayList<>();
-    List<Double> costs = new ArrayList<>();
-    int firstSeed = settings.seeds().get(0);
-    for (String band : pops.bands()) {
-      for (String kind : pops.kinds()) {
-        for (String domain : trainDomains) {
-          long[] n = pops.train(band, kind, domain);
-          double train = n[0] + n[1];
-          for (String hidden : layers) {
-            Integer layer = ProbeExamples.layerOf(hidden);
-            if (settings.linearProbe()) {
-              keys.add(ProbeFitTask.key(ProbeTables.LINEAR, layer, band, kind, domain, firstSeed));
-              costs.add(PER_FIT + LINEAR_ROW * train);
-            }
-            if (settings.mlp() != null) {
-              for (int seed : settings.seeds()) {
-                keys.add(ProbeFitTask.key(ProbeTables.MLP, layer, band, kind, domain, seed));
-                costs.add(PER_FIT + MLP_ROW * train * settings.mlp().maxEpochs() / 10.0);
-              }
-            }
-          }
-          for (int k : settings.contextKs()) {
-            keys.add(ProbeFitTask.key(ProbeTables.CONTEXT_PREFIX + k, null, band, kind, domain, firstSeed));
-            costs.add(PER_FIT + CONTEXT_ROW * train);
-          }
-        }
-      }
-    }
-    int partitions = Math.max(1, Math.min(keys.size(), 2 * spark.sparkContext().defaultParallelism()));
-    int[] placement = WorkPlacement.longestFirst(costs.stream().mapToDouble(Double::doubleValue).toArray(),
-        partitions);
-    Map<String, Integer> slots = new java.util.HashMap<>();
-    for (int i = 0; i < keys.size(); i++) {
-      slots.put(keys.get(i), placement[i]);
-    }
-    UserDefinedFunction slot = org.apache.spark.sql.functions.udf(
-        (org.apache.spark.sql.api.java.UDF6<String, Integer, String, String, String, Integer, Integer>)
-            (kind, layer, band, labelKind, domain, seed) -> {
-              String key = ProbeFitTask.key(kind, layer, band, labelKind, domain, seed);
-              Integer s = slots.get(key);
-              return s != null ? s : Math.floorMod(key.hashCode(), partitions);
-            }, DataTypes.IntegerType);
-    Dataset<Row> withSlot = rows.withColumn("slot", slot.apply(col("probe_kind"), col("layer"), col("band"),
-        col("label_kind"), col("train_domain"), col("seed")));
-    return Slots.place(withSlot, "slot", partitions)
-        .sortWithinPartitions("probe_kind", "layer", "band", "label_kind", "train_domain", "seed");
   }
 
   /** Bands, kinds, domains and per-class train counts of probe_examples (one aggregate query). */
