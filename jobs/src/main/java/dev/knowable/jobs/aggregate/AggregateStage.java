@@ -134,7 +134,7 @@ public final class AggregateStage implements Stage {
         col("label_kind"), col("train_domain"), col("auc").as("bet_auc"), col("auc_ci_low").as("bet_auc_ci_low"),
         col("auc_ci_high").as("bet_auc_ci_high"));
     Dataset<Row> joined = test.filter(col("probe_kind").notEqual("bet"))
-        .join(bet, seq(keys), "left")
+        .join(bet, using(keys), "left")
         .withColumn("domain", col("train_domain"))
         .withColumn("auc_difference", col("auc").minus(col("bet_auc")));
     if (comparisons != null) {
@@ -142,7 +142,7 @@ public final class AggregateStage implements Stage {
               .and(col("train_domain").equalTo(col("eval_domain"))))
           .select(col("source_run_id"), col("probe_kind"), col("band"), col("label_kind"), col("train_domain"),
               col("difference_ci_low"), col("difference_ci_high"));
-      joined = joined.join(diff, seq(
+      joined = joined.join(diff, using(
           List.of("source_run_id", "probe_kind", "band", "label_kind", "train_domain")), "left");
     } else {
       joined = joined.withColumn("difference_ci_low", lit(null)).withColumn("difference_ci_high", lit(null));
@@ -159,9 +159,12 @@ public final class AggregateStage implements Stage {
     return data.select(cols.toArray(new Column[0]));
   }
 
-  /** Column names as the Scala Seq that Dataset.join takes. */
-  public static scala.collection.Seq<String> seq(List<String> names) {
-    return scala.collection.JavaConverters.asScalaBuffer(names).toSeq();
+  /**
+   * Join column names as the array that Dataset.join takes (the array overloads exist in
+   * Spark 3.5 and 4; the Scala Seq ones differ between Scala 2.12 and 2.13).
+   */
+  public static String[] using(List<String> names) {
+    return names.toArray(new String[0]);
   }
 
   private static Dataset<Row> empty(SparkSession spark, String table) {

@@ -627,7 +627,7 @@ public final class ReportStage implements Stage {
     Dataset<Row> pairs = tables.read("small_scores", "score-small").select("doc_id", "position", "entropy")
         .withColumnRenamed("entropy", "hs")
         .join(tables.read("large_scores", "score-large").select("doc_id", "position", "entropy")
-            .withColumnRenamed("entropy", "hl"), AggregateStage.seq(List.of("doc_id", "position")))
+            .withColumnRenamed("entropy", "hl"), AggregateStage.using(List.of("doc_id", "position")))
         .filter(col("hs").isNotNull().and(col("hl").isNotNull())
             .and(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.isnan(col("hs"))))
             .and(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.isnan(col("hl")))));
@@ -768,7 +768,7 @@ public final class ReportStage implements Stage {
       rows = rows.join(tables.read("large_scores", "score-large").filter(col("domain").isin(domains))
           .filter(col("doc_id").isin(ids.toArray())
           .and(col("position").lt(maxTokens))).select(col("doc_id"), col("position"), col("entropy").as("hl")),
-          AggregateStage.seq(List.of("doc_id", "position")), "left");
+          AggregateStage.using(List.of("doc_id", "position")), "left");
     } else {
       rows = rows.withColumn("hl", lit(null).cast(DataTypes.FloatType));
     }
