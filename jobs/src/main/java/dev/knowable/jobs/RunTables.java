@@ -227,7 +227,7 @@ public final class RunTables {
     requireOnlyRunFolders(table);
     Path staging = new Path(stagingRoot(table), "run_id=" + config.runId() + "." + UUID.randomUUID());
     LOG.info("Writing table {} of run {} (staging {})", table, config.runId(), staging);
-    var writer = data.write().mode(SaveMode.ErrorIfExists);
+    var writer = data.write().mode(SaveMode.ErrorIfExists).options(ParquetWriteOptions.of(data.schema()));
     if (!partitionBy.isEmpty()) {
       writer = writer.partitionBy(partitionBy.toArray(new String[0]));
     }

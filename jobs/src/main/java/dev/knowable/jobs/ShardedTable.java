@@ -199,7 +199,7 @@ public final class ShardedTable {
     long start = System.nanoTime();
     try {
       Map<String, Object> notes = job.compute(k, rows -> {
-        var writer = rows.write().mode(SaveMode.ErrorIfExists);
+        var writer = rows.write().mode(SaveMode.ErrorIfExists).options(ParquetWriteOptions.of(rows.schema()));
         if (!partitionBy.isEmpty()) {
           writer = writer.partitionBy(partitionBy.toArray(new String[0]));
         }
