@@ -54,4 +54,58 @@ public final class MlpScorer implements java.io.Serializable {
     }
     return 1.0 / (1.0 + Math.exp(logit0 - logit1));
   }
+
+  /** Rows scored together by {@link #probabilitiesOfClass1}. */
+  static final int BLOCK = 8;
+
+  /**
+   * P(class 1 | x) of each row, bit for bit what {@link #probabilityOfClass1} gives row by
+   * row (every row's sums run in the same order), but faster: a block of rows shares each
+   * pass over a first-layer weight row while it is in the L1 cache, and the second layer's
+   * double sums of the rows are interleaved so they do not wait on each other (on the
+   * demo's apply stage the row-by-row scorer was 85% of the executors' samples).
+   */
+  public double[] probabilitiesOfClass1(float[][] rows) {
+    double[] out = new double[rows.length];
+    float[][] a = new float[BLOCK][h];
+    double[] logit0 = new double[BLOCK];
+    double[] logit1 = new double[BLOCK];
+    for (int start = 0; start < rows.length; start += BLOCK) {
+      int n = Math.min(BLOCK, rows.length - start);
+      for (int b = 0; b < n; b++) {
+        if (rows[start + b].length != d) {
+          throw new IllegalArgumentException("feature vector has length " + rows[start + b].length
+              + ", the probe expects " + d);
+        }
+        System.arraycopy(b1, 0, a[b], 0, h);
+        logit0[b] = b2[0];
+        logit1[b] = b2[1];
+      }
+      for (int i = 0; i < d; i++) {
+        int row = i * h;
+        for (int b = 0; b < n; b++) {
+          float xi = rows[start + b][i];
+          float[] ab = a[b];
+          for (int j = 0; j < h; j++) {
+            ab[j] += w1t[row + j] * xi;
+          }
+        }
+      }
+      for (int j = 0; j < h; j++) {
+        float v0 = w2[j];
+        float v1 = w2[h + j];
+        for (int b = 0; b < n; b++) {
+          float aj = a[b][j];
+          if (aj > 0) {
+            logit0[b] += v0 * aj;
+            logit1[b] += v1 * aj;
+          }
+        }
+      }
+      for (int b = 0; b < n; b++) {
+        out[start + b] = 1.0 / (1.0 + Math.exp(logit0[b] - logit1[b]));
+      }
+    }
+    return out;
+  }
 }
