@@ -26,9 +26,7 @@ import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
@@ -238,7 +236,7 @@ public final class ApplyStage implements Stage {
     int seed = probe.getAs("seed");
     String trainDomain = probe.getAs("train_domain");
     Dataset<Row> small = tables.read("small_scores", "score-small");
-    // Hidden states stored as float16/bfloat16 are decoded by the probe's scorer; positions
+    // Hidden states stored as float16/bfloat16 are decoded inside the probe's UDF; positions
     // without stored hidden states (hidden-positions = in-band) get a null probability.
     UserDefinedFunction epistemic = epistemicProbability(probe, kind, HiddenStates.dtype(tables));
     String hidden = "hidden_l" + layer;
@@ -269,19 +267,7 @@ public final class ApplyStage implements Stage {
     extras.put("probe_run", probeRun);
     extras.put("probe", Map.of("probe_kind", kind, "layer", layer, "band", band.name(), "label_kind",
         probe.getAs("label_kind"), "train_domain", trainDomain, "seed", seed, "model_pair", probe.getAs("model_pair")));
-    Dataset<Row> scored;
-    if (kind.equals(ProbeTables.MLP)) {
-      // The MLP scores blocks of rows (MlpScorer.probabilitiesOfClass1, the same numbers as
-      // row by row): the probability column is filled in per partition, not by the UDF.
-      int probIndex = List.of(SparkSchemas.of(TABLE).fieldNames()).indexOf("epistemic_probability");
-      out.set(probIndex, lit(null).cast(DataTypes.DoubleType).as("epistemic_probability"));
-      out.add(col(hidden).as(BATCH_HIDDEN));
-      scored = small.select(out.toArray(new Column[0])).mapPartitions(
-          new BlockScorer(mlpScorer(probe), HiddenStates.dtype(tables), probIndex), Encoders.row(SparkSchemas.of(TABLE)));
-    } else {
-      scored = small.select(out.toArray(new Column[0]));
-    }
-    long rows = tables.write(TABLE, scored, List.of("domain"), extras);
+    long rows = tables.write(TABLE, small.select(out.toArray(new Column[0])), List.of("domain"), extras);
     LOG.info("apply: {} probe (layer {}, band {}, train domain {}, seed {}) of run {} scored {} positions", kind,
         layer, band.name(), trainDomain, seed, probeRun, rows);
   }
@@ -346,67 +332,6 @@ public final class ApplyStage implements Stage {
         .toList();
     requireOneOf(key, value, present, where);
     return keys.stream().filter(k -> String.valueOf((Object) k.getAs(column)).equals(value)).toList();
-  }
-
-  private static final String BATCH_HIDDEN = "_hidden";
-
-  /** The probe stage's MLP scorer for a probe_models row. */
-  private static dev.knowable.probe.MlpScorer mlpScorer(Row probe) {
-    return new dev.knowable.probe.MlpScorer(new MlpWeights(probe.getAs("input_dim"), probe.getAs("hidden_dim"),
-        floats(probe.getList(probe.fieldIndex("w1"))), floats(probe.getList(probe.fieldIndex("b1"))),
-        floats(probe.getList(probe.fieldIndex("w2"))), floats(probe.getList(probe.fieldIndex("b2")))));
-  }
-
-  /**
-   * Fills in epistemic_probability = 1 - P(class 1) for blocks of rows: input rows are the
-   * token_uncertainty columns plus the hidden state last; null where the hidden state is null.
-   */
-  static final class BlockScorer implements MapPartitionsFunction<Row, Row> {
-    private static final long serialVersionUID = 1L;
-    private static final int ROWS = 512;
-    private final dev.knowable.probe.MlpScorer scorer;
-    private final HiddenDtype dtype;
-    private final int probIndex;
-
-    BlockScorer(dev.knowable.probe.MlpScorer scorer, HiddenDtype dtype, int probIndex) {
-      this.scorer = scorer;
-      this.dtype = dtype;
-      this.probIndex = probIndex;
-    }
-
-    @Override
-    public java.util.Iterator<Row> call(java.util.Iterator<Row> input) {
-      return new dev.knowable.jobs.ChunkedRows() {
-        @Override
-        protected boolean nextChunk() {
-          if (!input.hasNext()) {
-            return false;
-          }
-          List<Row> block = new ArrayList<>(ROWS);
-          while (input.hasNext() && block.size() < ROWS) {
-            block.add(input.next());
-          }
-          List<float[]> features = new ArrayList<>(block.size());
-          for (Row r : block) {
-            Object h = r.get(r.length() - 1);
-            if (h != null) {
-              features.add(HiddenStates.floats(h, dtype));
-            }
-          }
-          double[] p1 = scorer.probabilitiesOfClass1(features.toArray(new float[0][]));
-          int k = 0;
-          for (Row r : block) {
-            Object[] values = new Object[r.length() - 1];
-            for (int i = 0; i < values.length; i++) {
-              values[i] = r.get(i);
-            }
-            values[probIndex] = r.isNullAt(r.length() - 1) ? null : 1.0 - p1[k++];
-            add(org.apache.spark.sql.RowFactory.create(values));
-          }
-          return true;
-        }
-      };
-    }
   }
 
   /** P(class 0) of the probe on an array&lt;float&gt; hidden state (probe_examples, fp32 small_scores). */
