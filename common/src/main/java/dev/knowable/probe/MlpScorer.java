@@ -6,8 +6,9 @@ package dev.knowable.probe;
  * so the hidden units are accumulated as one vector update per input feature, in float, in
  * a fixed order. Separate row arrays matter: with one flat array indexed {@code i * h + j}
  * HotSpot's C2 (JDK 17) did not vectorise the update, and a row took 2.5x as long (69-98 us
- * against 29-48 us for d = 64, h = 2048, the same bits). The probe stage and the apply stage both score through this class, so a
- * probe applied to the rows it was evaluated on gives the same numbers bit for bit.
+ * against 29-48 us for d = 64, h = 2048, the same bits). The probe stage and the apply
+ * stage both score through this class, so a probe applied to the rows it was evaluated on
+ * gives the same numbers bit for bit.
  * Thread-safe: no state beyond the weights.
  */
 public final class MlpScorer implements java.io.Serializable {

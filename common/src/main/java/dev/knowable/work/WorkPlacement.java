@@ -1,6 +1,5 @@
 package dev.knowable.work;
 
-
 /**
  * Places work items of unequal cost (ICLT documents) on a fixed number of partitions so that
  * the partitions cost about the same: with one partition per tokens shard, the demo's ICLT
@@ -22,5 +21,4 @@ public final class WorkPlacement {
     int r = (int) (rank % (2L * partitions));
     return r < partitions ? r : 2 * partitions - 1 - r;
   }
-
 }

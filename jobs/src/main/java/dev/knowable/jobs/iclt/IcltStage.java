@@ -170,14 +170,12 @@ public final class IcltStage implements Stage {
     int promptCap = separators.stream().mapToInt(s -> IcltPrompts.maxPromptLength(contract.maxContext(), s.length()))
         .max().orElse(contract.maxContext());
     int partitions = Math.max(1, 4 * selected.sparkSession().sparkContext().defaultParallelism());
-    Dataset<Row> perDoc = selected.select("doc_id", "position").distinct()
+    // The ranking is one ordered window over the selected documents (capped per cell: small).
+    Dataset<Row> docs = selected.select("doc_id", "position").distinct()
         .groupBy("doc_id").agg(collect_list("position").as("positions"),
-            sum(least(col("position").plus(1), lit(promptCap)).plus(lit(8))).as("cost"));
-    Dataset<Row> slots = perDoc.select(col("doc_id"), col("cost"))
+            sum(least(col("position").plus(1), lit(promptCap)).plus(lit(8))).as("cost"))
         .withColumn("slot", serpentine(partitions).apply(row_number().over(Window.orderBy(col("cost").desc(),
             col("doc_id"))).minus(1)))
-        .select("doc_id", "slot");
-    Dataset<Row> docs = perDoc.join(slots, "doc_id")
         .join(tables.read("tokens", "tokenize").select("doc_id", "token_ids"), "doc_id")
         .select("doc_id", "token_ids", "positions", "slot");
     IcltPartition fn = new IcltPartition(model.path(), model.engine(), config.score(), vocabLimit,

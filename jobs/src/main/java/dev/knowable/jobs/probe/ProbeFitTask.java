@@ -54,14 +54,8 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
 
   /** The grouping key of a row: its probe. */
   static String key(Row r) {
-    return key(r.getAs("probe_kind"), r.getAs("layer"), r.getAs("band"), r.getAs("label_kind"),
-        r.getAs("train_domain"), r.getAs("seed"));
-  }
-
-  /** The key of a probe (layer null for the context baselines). */
-  static String key(String kind, Integer layer, String band, String labelKind, String trainDomain, int seed) {
-    return kind + "\u0001" + layer + "\u0001" + band + "\u0001" + labelKind + "\u0001" + trainDomain + "\u0001"
-        + seed;
+    return r.getAs("probe_kind") + "\u0001" + r.getAs("layer") + "\u0001" + r.getAs("band") + "\u0001"
+        + r.getAs("label_kind") + "\u0001" + r.getAs("train_domain") + "\u0001" + r.getAs("seed");
   }
 
   /** A trained probe's scorer for the evaluation rows. */

@@ -68,14 +68,6 @@ final class Html {
     sb.append("<pre>").append(esc(text)).append("</pre>\n");
   }
 
-  void chart(String id, String base64Png, String alt) {
-    chart(id, base64Png, alt, null);
-  }
-
-  void chart(String id, String base64Png, String alt, String cssClass) {
-    chart(id, java.util.concurrent.CompletableFuture.completedFuture(base64Png), alt, cssClass);
-  }
-
   void chart(String id, java.util.concurrent.Future<String> base64Png, String alt) {
     chart(id, base64Png, alt, null);
   }
