@@ -7,20 +7,25 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>{@code float32}: {@code array<float>}, the model's values as they are.</li>
- *   <li>{@code float16}: {@code array<smallint>} holding IEEE fp16 bit patterns (rounded to
- *       nearest even; relative error at most 2^-11 for |x| in [2^-14, 65504]). Finite values
- *       beyond +-65504 are clamped to +-65504 and counted.</li>
- *   <li>{@code bfloat16}: {@code array<smallint>} holding the top 16 bits of the float
- *       (rounded to nearest even; relative error at most 2^-8, float32's range).</li>
+ *   <li>{@code float16}: {@code binary}, 2 bytes per value, little-endian IEEE fp16 bit
+ *       patterns (rounded to nearest even; relative error at most 2^-11 for |x| in
+ *       [2^-14, 65504]). Finite values beyond +-65504 are clamped to +-65504 and counted.</li>
+ *   <li>{@code bfloat16}: {@code binary}, 2 bytes per value, little-endian, the top 16 bits
+ *       of the float (rounded to nearest even; relative error at most 2^-8, float32's range).</li>
  * </ul>
  *
- * <p>A smallint is the 16 bits read as a signed integer (Spark has no unsigned or half
- * type); {@link #decode} and the SQL of docs turn it back into a float exactly.
+ * <p>Why one binary value per state and not {@code array<smallint>} (Spark has no half type):
+ * Spark's Parquet writer handles array elements one call at a time, with repetition levels and
+ * dictionary hashing, which in the demo's score-small profile cost twice the model's forward
+ * pass; one binary value per layer is a single call (BENCHMARKS.md section 2). The bytes are what
+ * numpy's {@code frombuffer(b, '<f2')} and torch's {@code frombuffer} read. Tables written before
+ * as {@code array<smallint>} (the 16 bits read as a signed integer) are still decoded
+ * ({@link #decode}, {@link #decodeBits}).
  */
 public enum HiddenDtype {
   FLOAT32("float32", "array<float>"),
-  FLOAT16("float16", "array<smallint>"),
-  BFLOAT16("bfloat16", "array<smallint>");
+  FLOAT16("float16", "binary"),
+  BFLOAT16("bfloat16", "binary");
 
   private final String configName;
   private final String sqlType;
@@ -50,8 +55,8 @@ public enum HiddenDtype {
   }
 
   /**
-   * The stored form of one hidden state: the array itself (float32) or a new short[] of
-   * 16-bit patterns.
+   * The stored form of one hidden state: the array itself (float32) or a new byte[] of
+   * 16-bit patterns, two bytes per value, little-endian.
    *
    * @param clamped its element 0 is increased by the number of finite values that were out
    *     of the dtype's range and stored as the largest finite value of their sign
@@ -61,7 +66,7 @@ public enum HiddenDtype {
       case FLOAT32:
         return v;
       case FLOAT16: {
-        short[] out = new short[v.length];
+        byte[] out = new byte[2 * v.length];
         for (int i = 0; i < v.length; i++) {
           float x = v[i];
           if (Math.abs(x) > Half.FLOAT16_MAX && !Float.isInfinite(x)) {
@@ -71,12 +76,12 @@ public enum HiddenDtype {
             }
             x = Math.copySign(Half.FLOAT16_MAX, x);
           }
-          out[i] = Half.toFloat16(x);
+          put(out, i, Half.toFloat16(x));
         }
         return out;
       }
       default: {
-        short[] out = new short[v.length];
+        byte[] out = new byte[2 * v.length];
         for (int i = 0; i < v.length; i++) {
           float x = v[i];
           if (Math.abs(x) > Half.BFLOAT16_MAX && !Float.isInfinite(x)) {
@@ -85,14 +90,39 @@ public enum HiddenDtype {
             }
             x = Math.copySign(Half.BFLOAT16_MAX, x);
           }
-          out[i] = Half.toBfloat16(x);
+          put(out, i, Half.toBfloat16(x));
         }
         return out;
       }
     }
   }
 
-  /** The float values of a stored element (a Float for float32, a Short otherwise). */
+  private static void put(byte[] out, int i, short bits) {
+    out[2 * i] = (byte) bits;
+    out[2 * i + 1] = (byte) (bits >>> 8);
+  }
+
+  /** The 16-bit pattern of value {@code i} of a stored binary hidden state. */
+  public static short bitsAt(byte[] stored, int i) {
+    return (short) ((stored[2 * i] & 0xff) | (stored[2 * i + 1] << 8));
+  }
+
+  /** The float values of a stored binary hidden state (float16 or bfloat16 only). */
+  public float[] decodeBytes(byte[] stored) {
+    if (this == FLOAT32) {
+      throw new IllegalStateException("float32 hidden states are stored as array<float>, not binary");
+    }
+    if (stored.length % 2 != 0) {
+      throw new IllegalArgumentException("a " + configName + " hidden state has an odd number of bytes: " + stored.length);
+    }
+    float[] out = new float[stored.length / 2];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = decodeBits(bitsAt(stored, i));
+    }
+    return out;
+  }
+
+  /** The float value of a stored element of an array column (a Float for float32, a Short for the older array&lt;smallint&gt; form). */
   public float decode(Object stored) {
     switch (this) {
       case FLOAT32:

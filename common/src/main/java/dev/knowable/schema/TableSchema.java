@@ -27,7 +27,8 @@ public final class TableSchema implements Serializable {
   /**
    * A family of columns such as hidden_l&lt;layer&gt;, all of one DDL type: {@code type}, or
    * one of {@code alternativeTypes} where a setting chooses the storage (small_scores'
-   * hidden states: array&lt;float&gt;, or array&lt;smallint&gt; holding 16-bit floats).
+   * hidden states: array&lt;float&gt;, or binary holding 16-bit floats, or the older
+   * array&lt;smallint&gt;).
    */
   public record ColumnPattern(String pattern, Pattern regex, String type, List<String> alternativeTypes)
       implements Serializable {

@@ -1,6 +1,7 @@
 package dev.knowable.hidden;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -134,16 +135,52 @@ class HalfTest {
   @Test
   void float16StorageClampsAndCountsOutOfRangeValues() {
     long[] clamped = new long[1];
-    short[] s = (short[]) HiddenDtype.FLOAT16.encode(new float[] {1e5f, -7e4f, 65510f, 1f,
+    byte[] b = (byte[]) HiddenDtype.FLOAT16.encode(new float[] {1e5f, -7e4f, 65510f, 1f,
         Float.POSITIVE_INFINITY}, clamped);
     assertThat(clamped[0]).as("1e5 and -7e4 overflow; 65510 rounds to 65504 and infinity stays").isEqualTo(2);
-    assertThat(Half.fromFloat16(s[0])).isEqualTo(65504f);
-    assertThat(Half.fromFloat16(s[1])).isEqualTo(-65504f);
-    assertThat(Half.fromFloat16(s[2])).isEqualTo(65504f);
-    assertThat(Half.fromFloat16(s[3])).isEqualTo(1f);
-    assertThat(Half.fromFloat16(s[4])).isInfinite();
+    float[] s = HiddenDtype.FLOAT16.decodeBytes(b);
+    assertThat(s[0]).isEqualTo(65504f);
+    assertThat(s[1]).isEqualTo(-65504f);
+    assertThat(s[2]).isEqualTo(65504f);
+    assertThat(s[3]).isEqualTo(1f);
+    assertThat(s[4]).isInfinite();
     long[] none = new long[1];
     HiddenDtype.BFLOAT16.encode(new float[] {1e5f, -7e4f, 3e38f}, none);
     assertThat(none[0]).isZero();
+  }
+
+  @Test
+  void sixteenBitStatesAreTwoLittleEndianBytesPerValue() {
+    // 1.0 = 0x3c00 in fp16 and 0x3f80 in bf16; -2.0 = 0xc000 and 0xc000: low byte first.
+    assertThat((byte[]) HiddenDtype.FLOAT16.encode(new float[] {1f, -2f}, new long[1]))
+        .containsExactly(0x00, 0x3c, 0x00, (byte) 0xc0);
+    assertThat((byte[]) HiddenDtype.BFLOAT16.encode(new float[] {1f, -2f}, new long[1]))
+        .containsExactly((byte) 0x80, 0x3f, 0x00, (byte) 0xc0);
+    // Every pattern survives the byte form and decodes like its 16 bits.
+    for (HiddenDtype dtype : new HiddenDtype[] {HiddenDtype.FLOAT16, HiddenDtype.BFLOAT16}) {
+      byte[] all = new byte[2 * 65536];
+      for (int p = 0; p < 65536; p++) {
+        all[2 * p] = (byte) p;
+        all[2 * p + 1] = (byte) (p >>> 8);
+      }
+      float[] got = dtype.decodeBytes(all);
+      for (int p = 0; p < 65536; p++) {
+        assertThat(HiddenDtype.bitsAt(all, p)).isEqualTo((short) p);
+        assertThat(Float.floatToIntBits(got[p])).as("%s %04x", dtype, p)
+            .isEqualTo(Float.floatToIntBits(dtype.decodeBits((short) p)));
+      }
+      float[] xs = randomFloats(3, 500);
+      float[] back = dtype.decodeBytes((byte[]) dtype.encode(xs, new long[1]));
+      for (int i = 0; i < xs.length; i++) {
+        // Beyond the dtype's range values are clamped (tested above); inside it the bytes hold the rounded value.
+        float max = dtype == HiddenDtype.FLOAT16 ? Half.FLOAT16_MAX : Half.BFLOAT16_MAX;
+        if (Math.abs(xs[i]) <= max) {
+          short bits = dtype == HiddenDtype.FLOAT16 ? Half.toFloat16(xs[i]) : Half.toBfloat16(xs[i]);
+          assertThat(Float.floatToIntBits(back[i])).as("%s %s", dtype, xs[i])
+              .isEqualTo(Float.floatToIntBits(dtype.decodeBits(bits)));
+        }
+      }
+    }
+    assertThatThrownBy(() -> HiddenDtype.FLOAT16.decodeBytes(new byte[3])).hasMessageContaining("odd number of bytes");
   }
 }

@@ -27,29 +27,31 @@ import org.junit.jupiter.api.io.TempDir;
 class ParquetWriteOptionsTest extends SparkTestBase {
 
   @Test
-  void floatColumnsAreWrittenWithoutDictionaryAndTheRestKeepIt(@TempDir Path tmp) throws Exception {
+  void floatAndBinaryColumnsAreWrittenWithoutDictionaryAndTheRestKeepIt(@TempDir Path tmp) throws Exception {
     StructType schema = new StructType().add("doc_id", DataTypes.StringType).add("token_id", DataTypes.IntegerType)
         .add("entropy", DataTypes.FloatType).add("score", DataTypes.DoubleType)
         .add("topk_logprobs", DataTypes.createArrayType(DataTypes.FloatType))
-        .add("hidden", DataTypes.createArrayType(DataTypes.ShortType));
+        .add("topk_ids", DataTypes.createArrayType(DataTypes.IntegerType))
+        .add("hidden_l1", DataTypes.BinaryType);
     assertThat(ParquetWriteOptions.of(schema)).containsOnly(
         Map.entry("parquet.enable.dictionary#entropy", "false"),
         Map.entry("parquet.enable.dictionary#score", "false"),
-        Map.entry("parquet.enable.dictionary#topk_logprobs.list.element", "false"));
+        Map.entry("parquet.enable.dictionary#topk_logprobs.list.element", "false"),
+        Map.entry("parquet.enable.dictionary#hidden_l1", "false"));
     // Few distinct values everywhere: without the options every column would be dictionary-encoded.
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 2000; i++) {
       rows.add(RowFactory.create("d" + (i % 3), i % 5, (float) (i % 4), (double) (i % 2),
-          List.of((float) (i % 3), -1f), List.of((short) (i % 7), (short) 1)));
+          List.of((float) (i % 3), -1f), List.of(i % 7, 1), new byte[] {(byte) (i % 3), 0}));
     }
     RunTables tables = new RunTables(spark, config(tmp));
     tables.write("opts", spark.createDataFrame(rows, schema), List.of(), Map.of());
     Map<String, Set<Encoding>> encodings = encodings(Path.of(tables.tablePath("opts").toUri().getPath()));
-    for (String c : List.of("entropy", "score", "topk_logprobs.list.element")) {
+    for (String c : List.of("entropy", "score", "topk_logprobs.list.element", "hidden_l1")) {
       assertThat(encodings.get(c)).as(c).doesNotContain(Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY)
           .contains(Encoding.PLAIN);
     }
-    for (String c : List.of("doc_id", "token_id", "hidden.list.element")) {
+    for (String c : List.of("doc_id", "token_id", "topk_ids.list.element")) {
       assertThat(encodings.get(c)).as(c).containsAnyOf(Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY);
     }
     assertThat(tables.read("opts", "x").count()).isEqualTo(2000);

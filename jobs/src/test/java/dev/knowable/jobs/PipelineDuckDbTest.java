@@ -35,11 +35,11 @@ class PipelineDuckDbTest extends SparkTestBase {
         "large_scores");
     assertThat(spark.sql("SELECT count(*) FROM rejects").first().getLong(0)).isEqualTo(9);
     Row sparkSmall = spark.read().parquet(out.resolve("small_scores").toString())
-        .selectExpr("count(*)", "sum(entropy)", "count(DISTINCT doc_id)", "sum(size(hidden_l1))").first();
+        .selectExpr("count(*)", "sum(entropy)", "count(DISTINCT doc_id)", "sum(octet_length(hidden_l1) div 2)").first();
     Row sparkLarge = spark.read().parquet(out.resolve("large_scores").toString())
         .selectExpr("count(*)", "sum(entropy)").first();
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:"); Statement st = db.createStatement()) {
-      ResultSet r = st.executeQuery("SELECT count(*), sum(entropy), count(DISTINCT doc_id), sum(len(hidden_l1)), "
+      ResultSet r = st.executeQuery("SELECT count(*), sum(entropy), count(DISTINCT doc_id), sum(octet_length(hidden_l1) // 2), "
           + "min(run_id), count(DISTINCT domain) FROM read_parquet('" + out + "/small_scores/*/*/*.parquet', "
           + "hive_partitioning = true)");
       r.next();

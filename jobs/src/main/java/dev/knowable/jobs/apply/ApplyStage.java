@@ -341,7 +341,8 @@ public final class ApplyStage implements Stage {
 
   /**
    * P(class 0) of the probe, from its stored weights (computed in double, like the probe
-   * stage), on a hidden state stored as {@code dtype}; null where the hidden state is null.
+   * stage), on a hidden state stored as {@code dtype} (array&lt;float&gt;, or binary 16-bit
+   * patterns); null where the hidden state is null.
    */
   public static UserDefinedFunction epistemicProbability(Row probe, String kind, HiddenDtype dtype) {
     float[] w1 = floats(probe.getList(probe.fieldIndex("w1")));
@@ -352,13 +353,13 @@ public final class ApplyStage implements Stage {
       // The probe stage's scorer: the same numbers, bit for bit.
       dev.knowable.probe.MlpScorer scorer = new dev.knowable.probe.MlpScorer(weights);
       return org.apache.spark.sql.functions.udf(
-          (UDF1<scala.collection.Seq<Object>, Double>) h -> h == null ? null
+          (UDF1<Object, Double>) h -> h == null ? null
               : 1.0 - scorer.probabilityOfClass1(HiddenStates.floats(h, dtype)),
           DataTypes.DoubleType);
     }
     float intercept = b1[0];
     return org.apache.spark.sql.functions.udf(
-        (UDF1<scala.collection.Seq<Object>, Double>) h -> h == null ? null
+        (UDF1<Object, Double>) h -> h == null ? null
             : 1.0 - dev.knowable.jobs.probe.ProbeFitTask.storedLinear(w1, intercept, HiddenStates.floats(h, dtype)),
         DataTypes.DoubleType);
   }

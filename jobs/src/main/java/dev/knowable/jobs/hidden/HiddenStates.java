@@ -19,7 +19,9 @@ import org.apache.spark.sql.types.DataTypes;
  * Reading small_scores' hidden-state columns whatever their storage
  * ({@code knowable.score.hidden-dtype}): the dtype comes from the table's manifest
  * ({@code hidden_dtype}; tables written before the setting hold float32), and
- * {@link #decoded} turns a stored column into array&lt;float&gt; (null stays null).
+ * {@link #decoded} turns a stored column into array&lt;float&gt; (null stays null). 16-bit
+ * states are one binary value per position and layer (2 bytes per value, little-endian);
+ * tables written before that stored them as array&lt;smallint&gt; and are read as well.
  */
 public final class HiddenStates {
   /** Manifest key of small_scores naming the stored dtype. */
@@ -69,7 +71,8 @@ public final class HiddenStates {
 
   /**
    * The float32 values of a stored hidden-state column, checked against its Spark type:
-   * array&lt;float&gt; is returned as it is, array&lt;smallint&gt; decoded exactly.
+   * array&lt;float&gt; is returned as it is; binary (and the older array&lt;smallint&gt;)
+   * holding 16-bit patterns is decoded exactly.
    */
   public static Column decoded(Column stored, DataType storedType, HiddenDtype dtype) {
     DataType element = storedType instanceof ArrayType a ? a.elementType() : null;
@@ -79,31 +82,30 @@ public final class HiddenStates {
       }
       return stored;
     }
-    if (!DataTypes.ShortType.equals(element) || dtype == HiddenDtype.FLOAT32) {
+    boolean sixteenBit = DataTypes.BinaryType.equals(storedType) || DataTypes.ShortType.equals(element);
+    if (!sixteenBit || dtype == HiddenDtype.FLOAT32) {
       throw new IllegalStateException("a hidden-state column of type " + storedType.simpleString()
           + " cannot hold " + dtype.configName() + " values");
     }
     return udf(dtype).apply(stored);
   }
 
-  /** A UDF array&lt;smallint&gt; -&gt; array&lt;float&gt; for 16-bit patterns of this dtype. */
+  /**
+   * A UDF from a stored 16-bit hidden state of this dtype (binary, or the older
+   * array&lt;smallint&gt;) to array&lt;float&gt;; null stays null.
+   */
   public static UserDefinedFunction udf(HiddenDtype dtype) {
-    return org.apache.spark.sql.functions.udf((UDF1<scala.collection.Seq<Short>, float[]>) h -> {
-      if (h == null) {
-        return null;
-      }
-      float[] out = new float[h.size()];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = dtype.decodeBits(h.apply(i));
-      }
-      return out;
-    }, DataTypes.createArrayType(DataTypes.FloatType));
+    return org.apache.spark.sql.functions.udf((UDF1<Object, float[]>) h -> floats(h, dtype),
+        DataTypes.createArrayType(DataTypes.FloatType));
   }
 
-  /** Decodes one stored array (List or Seq of Float or Short) into floats; null stays null. */
+  /** Decodes one stored hidden state (byte[], or a List or Seq of Float or Short) into floats; null stays null. */
   public static float[] floats(Object stored, HiddenDtype dtype) {
     if (stored == null) {
       return null;
+    }
+    if (stored instanceof byte[] b) {
+      return dtype.decodeBytes(b);
     }
     if (stored instanceof scala.collection.Seq<?> s) {
       float[] out = new float[s.size()];
@@ -121,8 +123,9 @@ public final class HiddenStates {
   }
 
   /**
-   * Registers {@code float16_to_float(array<smallint>)} and {@code bfloat16_to_float(array<smallint>)},
-   * each returning array&lt;float&gt;, for analysts' SQL ({@code knowable sql}).
+   * Registers {@code float16_to_float(h)} and {@code bfloat16_to_float(h)} for a stored hidden
+   * state (binary, or the older array&lt;smallint&gt;), each returning array&lt;float&gt;, for
+   * analysts' SQL ({@code knowable sql}).
    */
   public static void registerFunctions(SparkSession spark) {
     spark.udf().register("float16_to_float", udf(HiddenDtype.FLOAT16));

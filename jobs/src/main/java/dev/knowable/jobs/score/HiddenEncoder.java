@@ -7,7 +7,7 @@ import org.apache.spark.util.LongAccumulator;
 /**
  * The one place where a small_scores row's hidden states take their stored form
  * ({@link HiddenStorage}): null outside the kept positions, else float[] (float32) or
- * short[] of 16-bit patterns. Counts the values clamped to the dtype's range into a Spark
+ * byte[] of 16-bit patterns (two bytes a value, little-endian). Counts the values clamped to the dtype's range into a Spark
  * accumulator (added once per partition, at {@link #flush}).
  */
 final class HiddenEncoder implements Serializable {

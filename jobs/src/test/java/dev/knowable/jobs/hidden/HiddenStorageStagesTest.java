@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Hidden-state storage through the real stages in local[2]: score-small on the fixture
  * model with float32, float16 and in-band storage (one tokens table, if-exists=overwrite),
- * and the label stage on float16 small_scores.
+ * the label stage on float16 small_scores (binary, and the older array&lt;smallint&gt;), and
+ * the documented SQL that decodes the stored bytes in Spark SQL and DuckDB.
  */
 class HiddenStorageStagesTest extends SparkTestBase {
   private static final Path SMALL = TestModels.fixture("random-small");
@@ -59,8 +60,7 @@ class HiddenStorageStagesTest extends SparkTestBase {
     Map<String, float[][]> out = new HashMap<>();
     for (Row r : small.select("doc_id", "position", "entropy", "hidden_l0", "hidden_l2").collectAsList()) {
       out.put(r.getString(0) + "@" + r.getInt(1), new float[][] {{r.getFloat(2)},
-          HiddenStates.floats(r.isNullAt(3) ? null : r.getList(3), dtype),
-          HiddenStates.floats(r.isNullAt(4) ? null : r.getList(4), dtype)});
+          HiddenStates.floats(r.get(3), dtype), HiddenStates.floats(r.get(4), dtype)});
     }
     return out;
   }
@@ -80,7 +80,7 @@ class HiddenStorageStagesTest extends SparkTestBase {
     new ScoreStage(ScoreStage.SMALL).run(spark, f16, tables);
     Dataset<Row> small16 = tables.read("small_scores", "score-small");
     assertThat(SparkSchemas.mismatches("small_scores", small16.schema())).isEmpty();
-    assertThat(small16.schema().apply("hidden_l2").dataType().simpleString()).isEqualTo("array<smallint>");
+    assertThat(small16.schema().apply("hidden_l2").dataType().simpleString()).isEqualTo("binary");
     assertThat(HiddenStates.dtype(tables)).isEqualTo(HiddenDtype.FLOAT16);
     assertThat(((Number) tables.readManifest("small_scores").get("hidden_clamped_values")).longValue()).isZero();
     Map<String, float[][]> got = collect(small16, HiddenDtype.FLOAT16);
@@ -142,8 +142,9 @@ class HiddenStorageStagesTest extends SparkTestBase {
     return out;
   }
 
-  @Test
-  void theLabelStageReadsFloat16SmallScores(@TempDir Path tmp) {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"binary", "array<smallint>"})
+  void theLabelStageReadsFloat16SmallScores(String form, @TempDir Path tmp) {
     Random random = new Random(5);
     List<Position> positions = new ArrayList<>();
     for (String domain : List.of("code", "wiki")) {
@@ -161,14 +162,25 @@ class HiddenStorageStagesTest extends SparkTestBase {
       }
     }
     Dataset<Row> small32 = ScoreFixtures.small(spark, positions);
+    boolean binary = form.equals("binary");
     Dataset<Row> small16 = small32.withColumn(ScoreFixtures.HIDDEN, org.apache.spark.sql.functions.udf(
-        (UDF1<scala.collection.Seq<Float>, short[]>) h -> {
+        (UDF1<scala.collection.Seq<Float>, Object>) h -> {
           float[] f = new float[h.size()];
           for (int i = 0; i < f.length; i++) {
             f[i] = h.apply(i);
           }
-          return (short[]) HiddenDtype.FLOAT16.encode(f, new long[1]);
-        }, DataTypes.createArrayType(DataTypes.ShortType)).apply(col(ScoreFixtures.HIDDEN)));
+          byte[] b = (byte[]) HiddenDtype.FLOAT16.encode(f, new long[1]);
+          if (binary) {
+            return b;
+          }
+          short[] older = new short[f.length];
+          for (int i = 0; i < f.length; i++) {
+            older[i] = HiddenDtype.bitsAt(b, i);
+          }
+          return older;
+        }, binary ? DataTypes.BinaryType : DataTypes.createArrayType(DataTypes.ShortType))
+        .apply(col(ScoreFixtures.HIDDEN)));
+    assertThat(small16.schema().apply(ScoreFixtures.HIDDEN).dataType().simpleString()).isEqualTo(form);
     Map<String, float[]> fixture = new HashMap<>();
     positions.forEach(p -> fixture.put(p.docId() + "@" + p.position(), p.hidden()));
     // One label run on float16 small_scores: which rows survive does not depend on the hidden
@@ -197,7 +209,72 @@ class HiddenStorageStagesTest extends SparkTestBase {
     assertThat(rounded).as("the features are the rounded values, not the fixture's").isTrue();
   }
 
-  /** The SQL of README "Hidden states" (Spark SQL), checked on every 16-bit pattern. */
+  /**
+   * The SQL of README "Hidden states", checked on every 16-bit pattern: the stored bytes to
+   * unsigned 16-bit integers (Spark SQL and DuckDB), then the float formula on them.
+   */
+  private static final String SPARK_BITS = "transform(sequence(0, octet_length(h) div 2 - 1), "
+      + "i -> CAST(conv(hex(substring(h, 2 * i + 2, 1)) || hex(substring(h, 2 * i + 1, 1)), 16, 10) AS INT))";
+  private static final String DUCKDB_BITS = "list_transform(range(0, octet_length(h) // 2), "
+      + "i -> ('0x' || substr(hex(h), 4 * i + 3, 2) || substr(hex(h), 4 * i + 1, 2))::INTEGER)";
+  private static final String FLOAT16_OF_BITS = "x -> CAST(CASE "
+      + "WHEN (x & 31744) = 31744 THEN CASE WHEN (x & 1023) = 0 THEN CAST('Infinity' AS DOUBLE) "
+      + "ELSE CAST('NaN' AS DOUBLE) END "
+      + "WHEN (x & 31744) = 0 THEN (x & 1023) * power(2, -24) "
+      + "ELSE ((x & 1023) + 1024) * power(2, floor((x & 31744) / 1024) - 25) END "
+      + "* CASE WHEN x >= 32768 THEN -1 ELSE 1 END AS FLOAT)";
+  private static final String BFLOAT16_OF_BITS = "x -> CAST(CASE "
+      + "WHEN (x & 32640) = 32640 THEN CASE WHEN (x & 127) = 0 THEN CAST('Infinity' AS DOUBLE) "
+      + "ELSE CAST('NaN' AS DOUBLE) END "
+      + "WHEN (x & 32640) = 0 THEN (x & 127) * power(2, -133) "
+      + "ELSE ((x & 127) + 128) * power(2, floor((x & 32640) / 128) - 134) END "
+      + "* CASE WHEN x >= 32768 THEN -1 ELSE 1 END AS FLOAT)";
+
+  @Test
+  void theDocumentedSqlDecodesEveryStoredPatternInSparkAndDuckDb(@TempDir Path tmp) throws Exception {
+    byte[] all = new byte[2 * 65536];
+    for (int b = 0; b < 65536; b++) {
+      all[2 * b] = (byte) b;
+      all[2 * b + 1] = (byte) (b >>> 8);
+    }
+    Dataset<Row> patterns = spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create((Object) all)),
+        new org.apache.spark.sql.types.StructType().add("h", DataTypes.BinaryType));
+    HiddenStates.registerFunctions(spark);
+    patterns.createOrReplaceTempView("stored_patterns");
+    Path parquet = tmp.resolve("patterns.parquet");
+    patterns.coalesce(1).write().parquet(parquet.toString());
+    for (HiddenDtype dtype : List.of(HiddenDtype.FLOAT16, HiddenDtype.BFLOAT16)) {
+      String fn = dtype == HiddenDtype.FLOAT16 ? "float16_to_float" : "bfloat16_to_float";
+      String formula = dtype == HiddenDtype.FLOAT16 ? FLOAT16_OF_BITS : BFLOAT16_OF_BITS;
+      Row r = spark.sql("SELECT transform(" + SPARK_BITS + ", " + formula + "), " + fn + "(h) FROM stored_patterns")
+          .first();
+      List<List<Float>> decoded = new ArrayList<>(List.of(r.getList(0), r.getList(1)));
+      try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+          java.sql.Statement st = db.createStatement();
+          java.sql.ResultSet rs = st.executeQuery("SELECT list_transform(" + DUCKDB_BITS + ", "
+              + formula + ") FROM read_parquet('" + parquet + "/*.parquet')")) {
+        assertThat(rs.next()).isTrue();
+        Object[] duck = (Object[]) rs.getArray(1).getArray();
+        List<Float> d = new ArrayList<>();
+        for (Object o : duck) {
+          d.add(((Number) o).floatValue());
+        }
+        decoded.add(d);
+      }
+      for (int c = 0; c < decoded.size(); c++) {
+        List<Float> got = decoded.get(c);
+        assertThat(got).hasSize(65536);
+        for (int b = 0; b < 65536; b++) {
+          float want = dtype.decodeBits((short) b);
+          // floatToIntBits: bit for bit, every NaN counted as the one NaN.
+          assertThat(Float.floatToIntBits(got.get(b))).as("%s reader %d (Spark SQL, UDF, DuckDB) bits %04x", dtype, c, b)
+              .isEqualTo(Float.floatToIntBits(want));
+        }
+      }
+    }
+  }
+
+  /** The SQL for the older array&lt;smallint&gt; form, checked on every 16-bit pattern. */
   private static final String FLOAT16_SQL = "transform(h, x -> CAST(CASE "
       + "WHEN (x & 31744) = 31744 THEN CASE WHEN (x & 1023) = 0 THEN CAST('Infinity' AS DOUBLE) "
       + "ELSE CAST('NaN' AS DOUBLE) END "
