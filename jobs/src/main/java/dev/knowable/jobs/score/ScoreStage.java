@@ -187,7 +187,10 @@ public final class ScoreStage implements Stage {
     // Ids the embedding has no row for; a negative id as well (a corrupt table). Such
     // documents are few: their reject rows are collected, the rest is scored.
     String outside = "filter(token_ids, x -> x < 0 OR x >= " + contract.vocabSize() + ")";
-    Column outOfRange = expr("size(" + outside + ") > 0");
+    // array_min/array_max are generated code; the lambda above (interpreted, element by
+    // element) only runs for the few documents this selects. Empty arrays are in range.
+    Column outOfRange = expr("coalesce(array_min(token_ids) < 0 OR array_max(token_ids) >= " + contract.vocabSize()
+        + ", false)");
     List<Row> outOfVocabulary = all.filter(outOfRange).select(lit(name()).as("stage"), col("doc_id"), col("domain"),
         col("split"), lit("out_of_vocabulary").as("reason"),
         expr("array_position(token_ids, element_at(" + outside + ", 1)) - 1").cast("int").as("position"),
