@@ -11,7 +11,9 @@
 #   bench/scaling-cluster.sh pipeline 1 4 16
 #
 # Settings (environment): DRIVER_MEMORY (default 2g), EXECUTOR_MEMORY (default 3g per
-# 1-core executor), KNOWABLE_BENCH_DIR (default /tmp/knowable-scaling-cluster).
+# 1-core executor), SHUFFLE_PARTITIONS (default 4 per core, as local mode uses; Spark's own
+# default of 200 is what a cluster gets when it sets nothing), KNOWABLE_BENCH_DIR (default
+# /tmp/knowable-scaling-cluster).
 # Appends a Markdown table to bench/results/scaling.md. Needs the built jar and
 # jobs/target/spark-classpath.txt (mvn -B -DskipTests package). Run it on a quiet machine.
 set -euo pipefail
@@ -22,6 +24,7 @@ factors=("$@")
 work="${KNOWABLE_BENCH_DIR:-/tmp/knowable-scaling-cluster}"
 dmem="${DRIVER_MEMORY:-2g}"; emem="${EXECUTOR_MEMORY:-3g}"
 cores="$(nproc)"
+shuffle="${SHUFFLE_PARTITIONS:-$((4 * cores))}"
 out="$here/bench/results/scaling.md"
 cd "$here"
 [ -f jobs/target/knowable-app.jar ] && [ -f jobs/target/spark-classpath.txt ] \
@@ -64,7 +67,7 @@ grep -q "Successfully registered with master" "$work/logs/worker.log" || { echo 
 
 {
   echo
-  echo "## $(date -u +%Y-%m-%dT%H:%MZ) - stages $stages, standalone cluster ($cores x 1-core executors of $emem, driver $dmem), $cores cores, $(git rev-parse --short HEAD 2>/dev/null)"
+  echo "## $(date -u +%Y-%m-%dT%H:%MZ) - stages $stages, standalone cluster ($cores x 1-core executors of $emem, driver $dmem, $shuffle shuffle partitions), $cores cores, $(git rev-parse --short HEAD 2>/dev/null)"
   echo
   echo "Command: \`bench/scaling-cluster.sh $stages ${factors[*]}\`"
   echo
@@ -96,7 +99,8 @@ for f in "${factors[@]}"; do
   poller=$!
   /usr/bin/time -v -o "$work/x$f/time.txt" deploy/knowable-submit --master "spark://127.0.0.1:$port" \
     --deploy-mode client --executor-cores 1 --executor-memory "$emem" --driver-memory "$dmem" \
-    --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 -- "$stages" --config conf/demo.conf \
+    --conf spark.ui.enabled=false --conf spark.driver.host=127.0.0.1 --conf spark.sql.shuffle.partitions="$shuffle" \
+    -- "$stages" --config conf/demo.conf \
     --set run-id="x$f" --set output=\"$work/x$f/out\" \
     --set 'ingest.inputs=[{path="'"$corpus"'", format=jsonl}]' \
     --set models.small.path=\""$here/demo/models/tiny-small"\" \
