@@ -74,7 +74,9 @@ grep -q "Successfully registered with master" "$work/logs/worker.log" || { echo 
   echo "| corpus | documents | wall s | s per 1x | driver peak RSS MiB | executor peak RSS MiB (largest) | per stage (s) |"
   echo "|---|---|---|---|---|---|---|"
 } >> "$out"
-base=""
+# "s per 1x" divides by the first factor's wall time unless BASE_1X_WALL gives the 1x run's
+# (to add a larger factor to an earlier table).
+base="${BASE_1X_WALL:-}"
 for f in "${factors[@]}"; do
   corpus="$work/x$f/corpus"
   rm -rf "$work/x$f"
@@ -110,7 +112,7 @@ for f in "${factors[@]}"; do
   drss=$(grep "Maximum resident set size" "$work/x$f/time.txt" | awk '{print int($NF/1024)}')
   erss=$(awk '{ if ($2 > m) m = $2 } END { print int(m / 1024) }' "$hwm")
   per=$(grep -E "Main: stage [a-z-]+ done in" "$log" | sed -E 's/.*stage ([a-z-]+) done in ([0-9.]+) s.*/\1 \2/' | paste -sd ',' -)
-  [ -n "$base" ] || base="$wall"
+  [ -n "$base" ] || base=$(awk -v w="$wall" -v f="$f" 'BEGIN { print w / f }')
   ratio=$(awk -v w="$wall" -v b="$base" -v f="$f" 'BEGIN { printf "%.2f", w / f / b }')
   echo "| ${f}x | $docs | $wall | $ratio | $drss | $erss | $per |" >> "$out"
   echo "scaling-cluster: ${f}x: $docs documents, $wall s, driver peak RSS $drss MiB, executors $erss MiB"
