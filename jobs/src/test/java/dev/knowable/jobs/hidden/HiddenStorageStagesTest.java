@@ -262,34 +262,31 @@ class HiddenStorageStagesTest extends SparkTestBase {
         decoded.add(d);
       }
       for (int c = 0; c < decoded.size(); c++) {
-        List<Float> got = decoded.get(c);
-        assertThat(got).hasSize(65536);
-        for (int b = 0; b < 65536; b++) {
-          float want = dtype.decodeBits((short) b);
-          // floatToIntBits: bit for bit, every NaN counted as the one NaN.
-          assertThat(Float.floatToIntBits(got.get(b))).as("%s reader %d (Spark SQL, UDF, DuckDB) bits %04x", dtype, c, b)
-              .isEqualTo(Float.floatToIntBits(want));
-        }
+        assertDecodesEveryPattern(dtype, "reader " + c + " (Spark SQL, UDF, DuckDB)", decoded.get(c));
       }
     }
   }
 
-  /** The SQL for the older array&lt;smallint&gt; form, checked on every 16-bit pattern. */
-  private static final String FLOAT16_SQL = "transform(h, x -> CAST(CASE "
-      + "WHEN (x & 31744) = 31744 THEN CASE WHEN (x & 1023) = 0 THEN CAST('Infinity' AS DOUBLE) "
-      + "ELSE CAST('NaN' AS DOUBLE) END "
-      + "WHEN (x & 31744) = 0 THEN (x & 1023) * power(2, -24) "
-      + "ELSE ((x & 1023) + 1024) * power(2, floor((x & 31744) / 1024) - 25) END "
-      + "* CASE WHEN x < 0 THEN -1 ELSE 1 END AS FLOAT))";
-  private static final String BFLOAT16_SQL = "transform(h, x -> CAST(CASE "
-      + "WHEN (x & 32640) = 32640 THEN CASE WHEN (x & 127) = 0 THEN CAST('Infinity' AS DOUBLE) "
-      + "ELSE CAST('NaN' AS DOUBLE) END "
-      + "WHEN (x & 32640) = 0 THEN (x & 127) * power(2, -133) "
-      + "ELSE ((x & 127) + 128) * power(2, floor((x & 32640) / 128) - 134) END "
-      + "* CASE WHEN x < 0 THEN -1 ELSE 1 END AS FLOAT))";
+  /** got[b] is the float of 16-bit pattern b, bit for bit (floatToIntBits: every NaN counted as the one NaN). */
+  private static void assertDecodesEveryPattern(HiddenDtype dtype, String reader, List<Float> got) {
+    assertThat(got).hasSize(65536);
+    for (int b = 0; b < 65536; b++) {
+      assertThat(Float.floatToIntBits(got.get(b))).as("%s %s bits %04x", dtype, reader, b)
+          .isEqualTo(Float.floatToIntBits(dtype.decodeBits((short) b)));
+    }
+  }
+
+  /**
+   * The SQL for the older array&lt;smallint&gt; form as README "Hidden states" states it: the
+   * same formula on the column itself, with x &lt; 0 (a smallint is the 16 bits read as a signed
+   * integer) in place of x &gt;= 32768.
+   */
+  private static String olderFormSql(String formula) {
+    return "transform(h, " + formula.replace("x >= 32768", "x < 0") + ")";
+  }
 
   @Test
-  void theDocumentedSqlAndTheRegisteredFunctionsDecodeEveryPattern() {
+  void theOlderArrayFormDecodesEveryPatternInSqlAndTheRegisteredFunctions() {
     List<Short> all = new ArrayList<>();
     for (int b = 0; b < 65536; b++) {
       all.add((short) b);
@@ -300,17 +297,10 @@ class HiddenStorageStagesTest extends SparkTestBase {
     patterns.createOrReplaceTempView("patterns");
     for (HiddenDtype dtype : List.of(HiddenDtype.FLOAT16, HiddenDtype.BFLOAT16)) {
       String fn = dtype == HiddenDtype.FLOAT16 ? "float16_to_float" : "bfloat16_to_float";
-      Row r = spark.sql("SELECT " + (dtype == HiddenDtype.FLOAT16 ? FLOAT16_SQL : BFLOAT16_SQL) + ", " + fn
-          + "(h) FROM patterns").first();
-      for (int c = 0; c < 2; c++) {
-        List<Float> got = r.getList(c);
-        assertThat(got).hasSize(65536);
-        for (int b = 0; b < 65536; b++) {
-          float want = dtype.decodeBits((short) b);
-          assertThat(Float.floatToIntBits(got.get(b))).as("%s column %d bits %04x", dtype, c, b)
-              .isEqualTo(Float.floatToIntBits(want));
-        }
-      }
+      String formula = dtype == HiddenDtype.FLOAT16 ? FLOAT16_OF_BITS : BFLOAT16_OF_BITS;
+      Row r = spark.sql("SELECT " + olderFormSql(formula) + ", " + fn + "(h) FROM patterns").first();
+      assertDecodesEveryPattern(dtype, "older form, SQL", r.getList(0));
+      assertDecodesEveryPattern(dtype, "older form, " + fn, r.getList(1));
     }
   }
 }
