@@ -27,6 +27,8 @@ cores="$(nproc)"
 shuffle="${SHUFFLE_PARTITIONS:-$((4 * cores))}"
 out="$here/bench/results/scaling.md"
 cd "$here"
+# shellcheck source=bench/scaling-lib.sh
+. bench/scaling-lib.sh
 [ -f jobs/target/knowable-app.jar ] && [ -f jobs/target/spark-classpath.txt ] \
   || { echo "build first: mvn -B -DskipTests package" >&2; exit 2; }
 java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
@@ -80,13 +82,7 @@ base="${BASE_1X_WALL:-}"
 for f in "${factors[@]}"; do
   corpus="$work/x$f/corpus"
   rm -rf "$work/x$f"
-  mkdir -p "$corpus"
-  for src in demo/corpora/probe/*.jsonl; do
-    name="$(basename "$src")"
-    for ((k = 0; k < f; k++)); do
-      if [ "$k" -eq 0 ]; then cat "$src"; else sed "s/^{\"doc_id\": \"/{\"doc_id\": \"r$k~/" "$src"; fi
-    done > "$corpus/$name"
-  done
+  make_corpus "$f" "$corpus"
   docs=$(cat "$corpus"/*.jsonl | wc -l)
   log="$work/x$f/run.log"
   hwm="$work/x$f/executor-hwm.txt"
@@ -108,12 +104,12 @@ for f in "${factors[@]}"; do
     --set models.small.path=\""$here/demo/models/tiny-small"\" \
     --set models.large.path=\""$here/demo/models/tiny-large"\" > "$log" 2>&1 || { kill "$poller"; echo "failed: $log" >&2; exit 1; }
   kill "$poller" 2>/dev/null || true
-  wall=$(grep "Elapsed (wall clock)" "$work/x$f/time.txt" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  drss=$(grep "Maximum resident set size" "$work/x$f/time.txt" | awk '{print int($NF/1024)}')
+  wall=$(wall_seconds "$work/x$f/time.txt")
+  drss=$(peak_rss_mib "$work/x$f/time.txt")
   erss=$(awk '{ if ($2 > m) m = $2 } END { print int(m / 1024) }' "$hwm")
-  per=$(grep -E "Main: stage [a-z-]+ done in" "$log" | sed -E 's/.*stage ([a-z-]+) done in ([0-9.]+) s.*/\1 \2/' | paste -sd ',' -)
+  per=$(stage_times "$log")
   [ -n "$base" ] || base=$(awk -v w="$wall" -v f="$f" 'BEGIN { print w / f }')
-  ratio=$(awk -v w="$wall" -v b="$base" -v f="$f" 'BEGIN { printf "%.2f", w / f / b }')
+  ratio=$(per_1x "$wall" "$f" "$base")
   echo "| ${f}x | $docs | $wall | $ratio | $drss | $erss | $per |" >> "$out"
   echo "scaling-cluster: ${f}x: $docs documents, $wall s, driver peak RSS $drss MiB, executors $erss MiB"
 done

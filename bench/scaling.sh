@@ -19,6 +19,8 @@ work="${KNOWABLE_BENCH_DIR:-/tmp/knowable-scaling}"
 out="$here/bench/results/scaling.md"
 master="${KNOWABLE_MASTER:-local[2]}"
 cd "$here"
+# shellcheck source=bench/scaling-lib.sh
+. bench/scaling-lib.sh
 [ -f "$out" ] || printf '# Scaling of the embedded default\n\nProduced by `bench/scaling.sh STAGES FACTORS...`.\n' > "$out"
 {
   echo
@@ -33,23 +35,17 @@ base=""
 for f in "${factors[@]}"; do
   corpus="$work/x$f/corpus"
   rm -rf "$work/x$f"
-  mkdir -p "$corpus"
-  for src in demo/corpora/probe/*.jsonl; do
-    name="$(basename "$src")"
-    for ((k = 0; k < f; k++)); do
-      if [ "$k" -eq 0 ]; then cat "$src"; else sed "s/^{\"doc_id\": \"/{\"doc_id\": \"r$k~/" "$src"; fi
-    done > "$corpus/$name"
-  done
+  make_corpus "$f" "$corpus"
   docs=$(cat "$corpus"/*.jsonl | wc -l)
   log="$work/x$f/run.log"
   /usr/bin/time -v -o "$work/x$f/time.txt" env KNOWABLE_MASTER="$master" deploy/knowable-local "$stages" \
     --config conf/demo.conf --set run-id="x$f" --set output=\"$work/x$f/out\" \
     --set 'ingest.inputs=[{path="'"$corpus"'", format=jsonl}]' > "$log" 2>&1
-  wall=$(grep "Elapsed (wall clock)" "$work/x$f/time.txt" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  rss=$(grep "Maximum resident set size" "$work/x$f/time.txt" | awk '{print int($NF/1024)}')
-  per=$(grep -E "Main: stage [a-z-]+ done in" "$log" | sed -E 's/.*stage ([a-z-]+) done in ([0-9.]+) s.*/\1 \2/' | paste -sd ',' -)
-  [ -n "$base" ] || base="$wall"
-  ratio=$(awk -v w="$wall" -v b="$base" -v f="$f" 'BEGIN { printf "%.2f", w / f / b }')
+  wall=$(wall_seconds "$work/x$f/time.txt")
+  rss=$(peak_rss_mib "$work/x$f/time.txt")
+  per=$(stage_times "$log")
+  [ -n "$base" ] || base=$(awk -v w="$wall" -v f="$f" 'BEGIN { print w / f }')
+  ratio=$(per_1x "$wall" "$f" "$base")
   echo "| ${f}x | $docs | $wall | $ratio | $rss | $per |" >> "$out"
   echo "scaling: ${f}x: $docs documents, $wall s, peak RSS $rss MiB"
 done
