@@ -3,14 +3,23 @@
 
   /usr/bin/python3 tools/finish_family.py --small /tmp/knowable-train/tiny-small.pt \
       --large /tmp/knowable-train/tiny-large.pt [--out demo/models]
+  # keep the exported small model, export only a new large one (e.g. brought back from
+  # tools/train_bpe_large_gpu.sh in the portable form of knowable_lm/ckpt.py):
+  /usr/bin/python3 tools/finish_family.py --small demo/models/bpe-small --large OUT/ckpt/large-6x256.pkl
 
+--small / --large: a checkpoint of tools/train.py (torch.save, or the portable .pkl of
+knowable_lm/ckpt.py) or an exported model directory, which is measured from its model.pt
+and not re-exported (its training facts come from its eval.json).
 For each checkpoint: exports the contract files (tools/knowable_lm/export.py) into
 OUT/<name>/, measures held-out bits per byte per domain on demo/corpora/probe/*.jsonl
 (first 512 bytes of every probe document, no BOS; every byte after the first is
 predicted, probabilities over the first vocab_limit=257 logits; for a checkpoint trained
 with --tokenizer (BPE): the tokens of that prefix cut on a character boundary, tokens
 after the first predicted, bits divided by the bytes they spell), writes
-OUT/<name>/eval.json and OUT/<name>/MODEL_CARD.md (both models side by side).
+OUT/<name>/eval.json and OUT/<name>/MODEL_CARD.md (both models side by side). BPE
+family: also the copy check of tools/select_bpe_large.py (probability of the true next
+token without and with the passage repeated before it), the ICLT's hint in its simplest
+form.
 Exits with status 3 if the large model is not better than the small on every domain.
 """
 import argparse
@@ -26,7 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch  # noqa: E402
 
-from knowable_lm import bpe, export, tokenizer as tok  # noqa: E402
+from knowable_lm import bpe, ckpt, export, tokenizer as tok  # noqa: E402
+import select_bpe_large  # noqa: E402
 
 OUT_DIRS = {}  # model name -> its output directory (for the card's tokenizer hash)
 DOMAINS = ["code", "legal", "speech", "scripture", "reference"]
@@ -94,7 +104,7 @@ def _nll(model, seqs, vocab_limit, batch):
     return total_nats, total_n
 
 
-def card(name, info, evals, names, all_train):
+def card(name, info, evals, names, all_train, copies=None):
     tr = info["train"]
     is_bpe = "tokenizer" in tr
     vocab_limit = tr.get("vocab_limit", tok.VOCAB_LIMIT)
@@ -103,9 +113,14 @@ def card(name, info, evals, names, all_train):
                  % (vocab_limit - bpe.FIRST_MERGE_ID),
                  "model-train text by tools/knowable_lm/bpe.py), trained by this project (tools/train.py",
                  "--tokenizer) so that one token spans several bytes as in the paper's tokenizers.",
-                 "Made by tools/train_bpe_pair.sh (both models trained at once, one thread each, on a",
-                 "2-core machine shared with other builds; the step counts are what fitted its time).",
-                 "Random init, trained from scratch"]
+                 ] + (["Made by tools/train_bpe_large_gpu.sh: candidates trained in parallel on one GPU for a",
+                       "fixed wall-clock budget, the best checkpoint by validation loss kept, the candidate",
+                       "chosen on the probe passages (tools/select_bpe_large.py), exported here by",
+                       "tools/finish_family.py with Debian torch. Random init, trained from scratch"]
+                      if tr.get("device", "cpu").startswith("cuda") else
+                      ["Made by tools/train_bpe_pair.sh (both models trained at once, one thread each, on a",
+                       "2-core machine shared with other builds; the step counts are what fitted its time).",
+                       "Random init, trained from scratch"])
         tok_row = ("| tokenizer | byte-level BPE: bytes 0..255, <\\|endoftext\\|> (256), %d merges (257..%d); "
                    "tokenizer.json sha256 %s |" % (vocab_limit - bpe.FIRST_MERGE_ID, vocab_limit - 1,
                                                    tok.sha256_file(os.path.join(OUT_DIRS[name], "tokenizer.json"))))
@@ -132,7 +147,8 @@ def card(name, info, evals, names, all_train):
         "",
         "| property | value |",
         "|---|---|",
-        "| architecture | GPT-NeoX (rotary 25%, parallel attention + MLP, LayerNorm, GELU, untied output) |",
+        "| architecture | GPT-NeoX (rotary %g%%, parallel attention + MLP, LayerNorm, GELU, untied output) |"
+        % (100 * info["config"].get("rotary_pct", 0.25)),
         "| parameters | %d |" % tr["params"],
         "| layers | %d |" % info["config"]["num_hidden_layers"],
         "| hidden size (width) | %d |" % info["config"]["hidden_size"],
@@ -143,12 +159,14 @@ def card(name, info, evals, names, all_train):
         "| training stream (model-train bucket) | %d %s |" % (tr["train_stream_tokens"], "tokens" if is_bpe else "bytes"),
         "| training steps x batch x context | %d x %d x %d |" % (tr["steps"], tr["batch"], tr["context"]),
         "| %s seen in training | %d |" % (unit, tr["tokens_seen"]),
-        "| training wall time | %.1f min (1 CPU thread, Debian torch %s) |" % (tr["wall_seconds"] / 60, torch.__version__),
+        "| training wall time | %.1f min (%s, torch %s) |" % (
+            tr["wall_seconds"] / 60, "1 CPU thread" if tr.get("device", "cpu") == "cpu" else tr["device"],
+            tr.get("torch", torch.__version__)),
         "| seed, peak lr | %d, %g |" % (tr["seed"], tr["lr"]),
-    ] + ([
+    ] + _train_rows(tr) + ([
         "| stopped early | at step %d of %d planned (the shared machine was too busy; the learning rate "
         "had not decayed to its floor) |" % (tr["steps"], tr["planned_steps"])]
-         if tr.get("planned_steps", tr["steps"]) != tr["steps"] else []) + [
+         if tr.get("planned_steps", tr["steps"]) != tr["steps"] and not tr.get("max_seconds") else []) + [
         "",
         "## Held-out bits per byte, per domain",
         "",
@@ -162,13 +180,49 @@ def card(name, info, evals, names, all_train):
         lines.append("| %s | %d | %d | %s | %+.3f |" % (
             d, evals[names[0]][d]["docs"], evals[names[0]][d]["bytes"],
             " | ".join("%.3f" % v for v in vals), vals[1] - vals[0]))
-    lines += ["", "difference = %s minus %s (negative: the larger model is better)." % (names[1], names[0]),
-              "", "Training wall times: %s on a 2-core machine shared with other work (one training thread)."
-              % ", ".join("%s %.1f min" % (n, all_train[n]["wall_seconds"] / 60) for n in names),
+    lines += ["", "difference = %s minus %s (negative: the larger model is better)." % (names[1], names[0])]
+    if copies:
+        lines += ["", "## Copying in context (copy check)", "",
+                  "Each probe text's first m = min(n, (context-1)/2) tokens t, then <|endoftext|>, then t",
+                  "again (tools/select_bpe_large.py): mean probability of the true next token t[i] after",
+                  "t[0..i-1] without the hint (first copy) and with the whole passage before it (second",
+                  "copy), i = 1..m-1. A model that copies in context moves the second number towards 1.", "",
+                  "| domain | " + " | ".join("%s no hint | %s hint" % (n, n) for n in names) + " |",
+                  "|---|" + "---|---|" * len(names)]
+        for d in DOMAINS:
+            lines.append("| %s | %s |" % (d, " | ".join("%.3f | %.3f" % (copies[n][d]["p_no_hint"], copies[n][d]["p_hint"])
+                                                         for n in names)))
+    lines += [
+              "", "Training wall times: %s." % ", ".join(
+                  "%s %.1f min (%s)" % (n, all_train[n]["wall_seconds"] / 60,
+                                        all_train[n]["device"] if all_train[n].get("device", "cpu") != "cpu"
+                                        else "one CPU thread on a 2-core machine shared with other work")
+                  for n in names),
               "", "Files: config.json, tokenizer.json, model.pt (TorchScript), model.onnx (opset 14),",
               "knowable.json, reference.json (contract knowable-causal-lm/1, see tools/README.md),",
               "train.log, eval.json.", ""]
     return "\n".join(lines)
+
+
+def _train_rows(tr):
+    """Card rows for the options of the GPU-era train.py (absent from older checkpoints)."""
+    rows = []
+    if tr.get("max_seconds"):
+        rows.append("| schedule | timed: cosine over %g s of training (train.py --steps 0 --max-seconds) |"
+                    % tr["max_seconds"])
+    if tr.get("val_every"):
+        rows.append("| validation | every %d-th model-train document held out; checkpoint = best val loss "
+                    "(%.4f nats/token at step %s of %d; last %.4f) |"
+                    % (tr["val_every"], tr.get("best_val_loss", float("nan")), tr.get("best_step", "?"),
+                       tr["steps"], tr.get("last_val_loss", float("nan"))))
+    if tr.get("dropout"):
+        rows.append("| dropout | %g (embedding, attention and MLP outputs; training only) |" % tr["dropout"])
+    if tr.get("weight_decay") is not None:
+        rows.append("| weight decay | %g |" % tr["weight_decay"])
+    if tr.get("copy_prob"):
+        rows.append("| repeated spans (copy training) | probability %g per window, span %d..%d tokens "
+                    "(train.py --copy-prob) |" % (tr["copy_prob"], tr["copy_len"][0], tr["copy_len"][1]))
+    return rows
 
 
 def main(argv=None):
@@ -184,12 +238,26 @@ def main(argv=None):
     docs = probe_docs(a.corpora)
     texts = probe_texts(a.corpora)
     infos, evals, names = {}, {}, []
+    copies = {}
     for path in (a.small, a.large):
-        info = torch.load(path, map_location="cpu")
+        exported = os.path.isdir(path)
+        if exported:
+            # an already exported model: measured, card rewritten, files kept
+            with open(os.path.join(path, "eval.json"), encoding="utf-8") as f:
+                train = json.load(f)["train"]
+            with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+                info = {"config": json.load(f), "train": train}
+            model = ckpt.model_from_dir(path)
+            if os.path.abspath(os.path.join(a.out, train["name"])) != os.path.abspath(path):
+                raise SystemExit("%s: an exported model must be the directory OUT/%s" % (path, train["name"]))
+        else:
+            info = ckpt.load(path)
+            model = ckpt.model_from(info)
         name = info["train"]["name"]
+        if name in infos:
+            raise SystemExit("both checkpoints are named %s (train.py --name)" % name)
         names.append(name)
         infos[name] = info
-        model = export.load_checkpoint(path)
         out_dir = os.path.join(a.out, name)
         OUT_DIRS[name] = out_dir
         tok_src = info["train"].get("tokenizer")
@@ -203,7 +271,7 @@ def main(argv=None):
             if bpe_tok.vocab_limit != info["train"]["vocab_limit"]:
                 raise SystemExit("%s: tokenizer %s has vocab_limit %d, the checkpoint %d"
                                  % (path, tok_src, bpe_tok.vocab_limit, info["train"]["vocab_limit"]))
-        if not a.no_export:
+        if not a.no_export and not exported:
             if bpe_tok:
                 export.export_model(model, out_dir, name, vocab_limit=bpe_tok.vocab_limit,
                                     tokenizer_src=tok_src, encode=bpe_tok.encode, onnx=True)
@@ -218,14 +286,24 @@ def main(argv=None):
                 bpb, n = bits_per_byte(model, docs[d])
                 evals[name][d] = {"bits_per_byte": round(bpb, 4), "docs": len(docs[d]), "bytes": n}
             print("%s %-10s %.3f bits/byte (%d bytes)" % (name, d, bpb, n), flush=True)
+        if bpe_tok:
+            copies[name] = {d: select_bpe_large.copy_check(model, [s for s in (bpe_tok.encode(t) for t in texts[d])
+                                                                  if len(s) >= 2],
+                                                           bpe_tok.vocab_limit, model.config.max_position_embeddings,
+                                                           bpe.EOS_ID, "cpu")
+                            for d in DOMAINS}
+            print("%s copy check: p(true next) %s" % (name, ", ".join(
+                "%s %.3f->%.3f" % (d, copies[name][d]["p_no_hint"], copies[name][d]["p_hint"]) for d in DOMAINS)),
+                flush=True)
     for name in names:
         out_dir = os.path.join(a.out, name)
         with open(os.path.join(out_dir, "eval.json"), "w", encoding="utf-8") as f:
             json.dump({"eval": "probe first %d bytes, bits per byte" % EVAL_BYTES,
-                       "train": infos[name]["train"], "bits_per_byte": evals}, f, indent=2)
+                       "train": infos[name]["train"], "bits_per_byte": evals,
+                       **({"copy_check": copies} if copies else {})}, f, indent=2)
             f.write("\n")
         with open(os.path.join(out_dir, "MODEL_CARD.md"), "w", encoding="utf-8") as f:
-            f.write(card(name, infos[name], evals, names, {n: infos[n]["train"] for n in names}))
+            f.write(card(name, infos[name], evals, names, {n: infos[n]["train"] for n in names}, copies))
     worse = [d for d in DOMAINS if evals[names[1]][d]["bits_per_byte"] >= evals[names[0]][d]["bits_per_byte"]]
     if worse:
         print("WARNING: %s is not better than %s on: %s" % (names[1], names[0], ", ".join(worse)))

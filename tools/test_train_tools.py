@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""Checks of the training tools added for the retrained BPE pair (issue 21), on the CPU:
+
+  OMP_NUM_THREADS=1 /usr/bin/python3 tools/test_train_tools.py     (about 1 minute)
+
+1. repeated-span augmentation (train.copy_spans): every changed row holds an exact copy
+   of an earlier span of length within the bounds, everything else untouched, and the
+   share of rows with a copy is near the probability (binomial, 5 sigma);
+2. dropout hooks (train.add_dropout): eval mode equals the hook-free model exactly,
+   train mode differs; the state_dict keys are unchanged;
+3. portable checkpoints (knowable_lm/ckpt.py): float32 round trip is bit-exact, float16
+   within float16 rounding (relative 2^-11), and a checkpoint saved by this torch reloads;
+4. ckpt.model_from_dir (the eager model behind an exported directory) gives the logits
+   of that directory's traced model.pt (max |diff| <= 1e-4, the export check's tolerance);
+5. train.py end to end on the CPU: two runs with the same seed and --steps give identical
+   checkpoints (deterministic path), a --max-seconds run stops by time and keeps its
+   best-validation checkpoint, and SIGTERM stops a run with a checkpoint written.
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import torch  # noqa: E402
+
+import train  # noqa: E402
+from knowable_lm import ckpt  # noqa: E402
+from knowable_lm.gpt_neox import GPTNeoXForCausalLM, NeoXConfig, init_weights  # noqa: E402
+
+TOK = os.path.join(ROOT, "demo/models/bpe-small/tokenizer.json")
+
+
+def check_copy_spans():
+    gen = torch.Generator().manual_seed(7)
+    rows, n, lo, hi, prob = 4000, 289, 8, 144, 0.3
+    orig = torch.randint(0, 50000, (rows, n), generator=gen)
+    win = orig.clone()
+    done = train.copy_spans(win, prob, lo, hi, torch.Generator().manual_seed(8))
+    changed = 0
+    for r in range(rows):
+        diff = (win[r] != orig[r]).nonzero().flatten()
+        if diff.numel() == 0:
+            continue
+        changed += 1
+        b0, b1 = diff.min().item(), diff.max().item()
+        # the overwritten region lies inside one span [b, b+L) copied from [a, a+L), a+L <= b
+        found = False
+        for length in range(max(lo, b1 - b0 + 1), hi + 1):
+            for b in range(max(0, b1 - length + 1), b0 + 1):
+                if b + length > n:
+                    continue
+                seg = win[r, b:b + length]
+                for a in range(0, b - length + 1):
+                    if torch.equal(orig[r, a:a + length], seg) and torch.equal(win[r, a:a + length], seg):
+                        found = True
+                        break
+                if found:
+                    break
+            if found:
+                break
+        assert found, "row %d: changed positions %d..%d are not a copy of an earlier span" % (r, b0, b1)
+    # random ids over 50,000 values: a copy changes at least one position with probability ~1
+    assert changed == done, (changed, done)
+    sd = (rows * prob * (1 - prob)) ** 0.5
+    assert abs(done - rows * prob) < 5 * sd, (done, rows * prob, sd)
+    # spans too long for the window are not drawn
+    w = torch.arange(20).unsqueeze(0).repeat(50, 1)
+    assert train.copy_spans(w.clone(), 1.0, 11, 30, torch.Generator().manual_seed(1)) == 0
+    print("copy_spans: %d/%d rows copied (p=%g), every change an exact earlier span" % (done, rows, prob))
+
+
+def small_model(seed=3):
+    cfg = NeoXConfig(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=128, max_position_embeddings=64)
+    m = GPTNeoXForCausalLM(cfg)
+    init_weights(m, torch.Generator().manual_seed(seed), std=0.1)
+    return m
+
+
+def check_dropout():
+    plain, hooked = small_model(), small_model()
+    train.add_dropout(hooked, 0.3)
+    assert list(plain.state_dict()) == list(hooked.state_dict())
+    x = torch.randint(0, 64, (2, 17), generator=torch.Generator().manual_seed(2))
+    plain.eval()
+    hooked.eval()
+    with torch.no_grad():
+        assert torch.equal(plain(x, return_hidden=False), hooked(x, return_hidden=False))
+        hooked.train()
+        torch.manual_seed(0)
+        d = (plain(x, return_hidden=False) - hooked(x, return_hidden=False)).abs().max().item()
+    assert d > 1e-3, d
+    print("dropout hooks: eval identical, train differs by up to %.3f" % d)
+
+
+def check_portable(tmp):
+    m = small_model()
+    ck = {"config": m.config.to_hf_dict(), "state_dict": dict(m.state_dict()), "train": {"name": "x", "n": 1}}
+    ckpt.save_portable(ck, os.path.join(tmp, "a.pkl"))
+    back = ckpt.load(os.path.join(tmp, "a.pkl"))
+    assert back["train"] == ck["train"]
+    for k, v in ck["state_dict"].items():
+        assert torch.equal(back["state_dict"][k], v), k
+    ckpt.save_portable(ck, os.path.join(tmp, "h.pkl"), torch.float16)
+    half = ckpt.load(os.path.join(tmp, "h.pkl"))
+    for k, v in ck["state_dict"].items():
+        h = half["state_dict"][k]
+        assert h.dtype == torch.float32
+        assert torch.all((h - v).abs() <= v.abs() * 2 ** -11 + 2 ** -24), k
+    torch.save(ck, os.path.join(tmp, "t.pt"))
+    tb = ckpt.load(os.path.join(tmp, "t.pt"))
+    assert all(torch.equal(tb["state_dict"][k], v) for k, v in ck["state_dict"].items())
+    print("portable checkpoints: fp32 exact, fp16 within 2^-11, torch.save form (torch %s) reloads" % torch.__version__)
+
+
+def check_model_from_dir():
+    d = os.path.join(ROOT, "demo/models/bpe-small")
+    eager = ckpt.model_from_dir(d)
+    traced = torch.jit.load(os.path.join(d, "model.pt"))
+    ids = torch.randint(0, 2257, (3, 40), generator=torch.Generator().manual_seed(5))
+    mask = torch.ones_like(ids)
+    mask[1, 30:] = 0
+    with torch.no_grad():
+        le = eager(ids, mask, return_hidden=False)
+        lt = traced(ids, mask)[0]
+    diff = (le - lt)[mask.bool()].abs().max().item()
+    assert diff <= 1e-4, diff
+    print("model_from_dir(bpe-small): logits max |diff| vs model.pt %.2e" % diff)
+
+
+def run_train(tmp, name, extra, wait=True):
+    cmd = [sys.executable, os.path.join(HERE, "train.py"), "--name", "t", "--tokenizer", TOK, "--layers", "1",
+           "--hidden", "16", "--heads", "2", "--context", "32", "--batch", "2", "--warmup", "2",
+           "--log-every", "5", "--checkpoint", os.path.join(tmp, name + ".pt"),
+           "--log", os.path.join(tmp, name + ".log")] + extra
+    if not wait:
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return ckpt.load(os.path.join(tmp, name + ".pt"))
+
+
+def check_train(tmp):
+    flags = ["--steps", "12", "--copy-prob", "0.5", "--copy-min", "2", "--copy-max", "8", "--dropout", "0.1"]
+    a = run_train(tmp, "a", flags)
+    b = run_train(tmp, "b", flags)
+    assert a["train"]["steps"] == 12 and a["train"]["windows_with_copy"] > 0
+    for k, v in a["state_dict"].items():
+        assert torch.equal(v, b["state_dict"][k]), k
+    timed = run_train(tmp, "c", ["--steps", "0", "--max-seconds", "3", "--val-every", "20", "--eval-every", "4"])
+    tr = timed["train"]
+    assert tr["steps"] > 0 and tr["best_step"] <= tr["steps"] and tr["best_val_loss"] <= tr["last_val_loss"] + 1e-9
+    with open(os.path.join(tmp, "c.log"), encoding="utf-8") as f:
+        assert "done (max-seconds)" in f.read()
+    p = run_train(tmp, "d", ["--steps", "1000000", "--val-every", "20", "--eval-every", "3"], wait=False)
+    log = os.path.join(tmp, "d.log")
+    t0 = time.time()
+    while time.time() - t0 < 120:  # wait until it trains
+        if os.path.exists(log) and "step" in open(log, encoding="utf-8").read().split("validation:")[-1]:
+            break
+        time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(60) == 0
+    with open(log, encoding="utf-8") as f:
+        assert "done (SIGTERM)" in f.read()
+    assert ckpt.load(os.path.join(tmp, "d.pt"))["train"]["steps"] > 0
+    print("train.py: same seed -> identical checkpoints; --max-seconds stopped after %d steps (best val %.3f at "
+          "step %d); SIGTERM saved" % (tr["steps"], tr["best_val_loss"], tr["best_step"]))
+
+
+def main():
+    torch.set_num_threads(1)
+    check_copy_spans()
+    check_dropout()
+    with tempfile.TemporaryDirectory() as tmp:
+        check_portable(tmp)
+        check_model_from_dir()
+        check_train(tmp)
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()
