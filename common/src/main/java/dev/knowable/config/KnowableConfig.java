@@ -76,10 +76,19 @@ public final class KnowableConfig implements Serializable {
   /** The full resolved tree, rendered into run manifests; not sent to executors. */
   private final transient Config raw;
   private final String rendered;
+  /** The tree as the user wrote it (paths unresolved): what fingerprints are computed from. */
+  private final String asWritten;
   private final String fingerprint;
 
-  private KnowableConfig(Config c) {
+  /** The local paths (read with java.nio on the driver and executors) resolved at load. */
+  static final List<String> LOCAL_PATHS = List.of("knowable.models.small.path", "knowable.models.large.path",
+      "knowable.tokenize.tokenizer");
+  /** The Hadoop locations (local, hdfs://, s3a://) qualified by {@link #withLocations}. */
+  static final List<String> HADOOP_PATHS = List.of("knowable.output", "knowable.report.path");
+
+  private KnowableConfig(Config c, String asWritten) {
     this.raw = c;
+    this.asWritten = asWritten;
     String id = c.getString("knowable.run-id").trim();
     this.runId = id.isEmpty() ? LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) : id;
     if (!runId.matches("[A-Za-z0-9._-]+")) {
@@ -106,17 +115,80 @@ public final class KnowableConfig implements Serializable {
     this.large = parseModel(c, "large");
     this.score = new Score(positive(c, "knowable.score.token-budget"), positive(c, "knowable.score.max-batch-size"),
         enumOf(DeviceChoice.class, c, "knowable.score.device"), nonNegative(c, "knowable.score.threads"));
-    this.rendered = Secrets.redact(c.getConfig("knowable")).root()
-        .render(ConfigRenderOptions.concise().setFormatted(true));
-    this.fingerprint = ConfigFingerprint.ofRendered(rendered);
+    this.rendered = render(c);
+    // Where a run reads and writes does not change what it computes: a run folder made with
+    // relative paths (or from another checkout) stays reusable, as before paths were resolved.
+    this.fingerprint = ConfigFingerprint.ofRendered(asWritten);
   }
 
+  /**
+   * Validates the resolved tree and resolves the local paths (models, tokenizer) against the
+   * working directory, so that no later step depends on where it runs.
+   */
   static KnowableConfig from(Config resolved) {
     try {
-      return new KnowableConfig(resolved);
+      String asWritten = render(resolved);
+      Config c = resolved;
+      for (String key : LOCAL_PATHS) {
+        if (c.hasPath(key) && !c.getString(key).isBlank()) {
+          c = c.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(
+              absoluteLocal(c.getString(key)), "resolved from " + c.getString(key)));
+        }
+      }
+      return new KnowableConfig(c, asWritten);
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigException("Invalid configuration: " + e.getMessage(), e);
     }
+  }
+
+  /** A local path made absolute against the working directory (a file: URI's path kept as a path). */
+  static String absoluteLocal(String p) {
+    String s = p.trim();
+    if (s.startsWith("file:")) {
+      try {
+        return java.nio.file.Paths.get(java.net.URI.create(s)).toAbsolutePath().normalize().toString();
+      } catch (IllegalArgumentException e) {
+        s = s.substring("file:".length()); // file:relative/dir
+      }
+    }
+    return java.nio.file.Paths.get(s).toAbsolutePath().normalize().toString();
+  }
+
+  /**
+   * This config with every Hadoop location (output, ingest inputs, report.path) replaced by
+   * {@code qualify(location)}: the Spark side passes its file system's qualified form
+   * ({@code file:/abs/out}, {@code hdfs://nn/user/x/out}), once, before any stage runs, so every
+   * path a stage builds or lists is absolute and carries its scheme. Fingerprints do not change.
+   */
+  public KnowableConfig withLocations(java.util.function.UnaryOperator<String> qualify) {
+    if (raw == null) {
+      throw new IllegalStateException("withLocations runs on the driver");
+    }
+    Config c = raw;
+    for (String key : HADOOP_PATHS) {
+      if (c.hasPath(key) && !c.getString(key).isBlank()) {
+        c = c.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(qualify.apply(c.getString(key).trim()),
+            "qualified from " + c.getString(key)));
+      }
+    }
+    List<Object> inputs = new ArrayList<>();
+    for (Config in : c.getConfigList("knowable.ingest.inputs")) {
+      Map<String, Object> m = new LinkedHashMap<>(in.root().unwrapped());
+      if (m.get("path") instanceof String path && !path.isBlank()) {
+        m.put("path", qualify.apply(path.trim()));
+      }
+      inputs.add(m);
+    }
+    c = c.withValue("knowable.ingest.inputs", com.typesafe.config.ConfigValueFactory.fromIterable(inputs));
+    try {
+      return new KnowableConfig(c, asWritten);
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("Invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  private static String render(Config c) {
+    return Secrets.redact(c.getConfig("knowable")).root().render(ConfigRenderOptions.concise().setFormatted(true));
   }
 
   private static Ingest parseIngest(Config c) {
@@ -224,14 +296,37 @@ public final class KnowableConfig implements Serializable {
   /** The resolved tree (driver only; null after deserialization on an executor). */
   public Config raw() { return raw; }
 
-  /** The resolved knowable { } tree as formatted JSON with secrets redacted ({@link Secrets}), for run manifests. */
+  /**
+   * The resolved knowable { } tree as formatted JSON with secrets redacted ({@link Secrets}), for
+   * run manifests: locations as they are used (absolute, qualified once {@link #withLocations} ran).
+   */
   public String rendered() { return rendered; }
+
+  /**
+   * Where this run reads and writes, as used (absolute; qualified once {@link #withLocations}
+   * ran): recorded in every manifest next to the config as written.
+   */
+  public Map<String, Object> locations() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("output", output);
+    m.put("inputs", ingest.inputs().stream().map(InputSpec::path).toList());
+    m.put("models.small.path", small.path());
+    m.put("models.large.path", large.path());
+    m.put("tokenize.tokenizer", tokenize.tokenizer());
+    if (raw != null && raw.hasPath("knowable.report.path")) {
+      m.put("report.path", raw.getString("knowable.report.path"));
+    }
+    return m;
+  }
+
+  /** The tree as written (relative paths kept), secrets redacted: what fingerprints are computed from. */
+  public String asWritten() { return asWritten; }
 
   /** {@link ConfigFingerprint} of this config: what a committed table must match to be reused. */
   public String fingerprint() { return fingerprint; }
 
   /** The fingerprint of the settings that determine one table ({@link ConfigFingerprint#TABLE_SECTIONS}). */
   public String fingerprint(String table) {
-    return ConfigFingerprint.of(ConfigFingerprint.parse(rendered), table);
+    return ConfigFingerprint.of(ConfigFingerprint.parse(asWritten), table);
   }
 }

@@ -1,10 +1,8 @@
 package dev.knowable.jobs;
 
-import dev.knowable.config.ConfigException;
 import dev.knowable.config.ConfigLoader;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.config.Secrets;
-import dev.knowable.model.ModelException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -21,14 +19,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+  /** Failures with their stack traces: the launcher's log file, not the console (conf/log4j2.properties). */
+  private static final Logger FAILURE_LOG = LoggerFactory.getLogger("dev.knowable.failure");
 
-  /** Exit codes: 0 done, 1 a stage failed, 2 bad usage, configuration, model or input. */
+  /** Exit codes: 0 done, 1 an internal error, 2 something the user can fix (see {@link Failures}). */
   static final int OK = 0;
   static final int FAILED = 1;
   static final int USAGE = 2;
 
   /** Parsed command line; query is set for the sql command only. */
-  record Args(String command, Path config, List<String> sets, String query) {}
+  record Args(String command, Path config, List<String> sets, String query, boolean verbose) {}
 
   /** Prints the Airflow DAG generated from the stage list ({@link AirflowDag}). */
   static final String AIRFLOW_DAG = "airflow-dag";
@@ -59,20 +59,28 @@ public final class Main {
     try {
       KnowableConfig config = ConfigLoader.load(args.config(), args.sets());
       if (args.command().equals("sql")) {
-        withSession(config, "sql", spark -> RunSql.show(spark, config, args.query()));
+        withSession(config, "sql", spark -> RunSql.show(spark, Preflight.qualify(spark, config), args.query()));
       } else {
         withSession(config, args.command(), spark -> run(spark, args.command(), config));
       }
       return OK;
-    } catch (ConfigException | ModelException e) {
-      System.err.println("knowable: " + e.getMessage());
-      LOG.error("knowable: {}", e.getMessage(), e);
-      return USAGE;
-    } catch (Exception e) { // Spark throws checked exceptions (AnalysisException) undeclared
-      System.err.println("knowable: " + e.getClass().getSimpleName() + ": " + e.getMessage());
-      LOG.error("knowable failed", e);
-      return FAILED;
+    } catch (Exception | AssertionError | LinkageError e) { // Spark throws checked exceptions undeclared
+      return report(e, args.command(), args.verbose());
     }
+  }
+
+  /** Prints one {@code knowable:} line (the stack trace too with --verbose), logs the trace, returns the exit code. */
+  static int report(Throwable e, String command, boolean verbose) {
+    boolean user = Failures.userFixable(e, command);
+    String log = System.getProperty("knowable.log.file", "");
+    System.err.println("knowable: " + Failures.oneLine(e)
+        + (verbose || log.isBlank() ? "" : " (details: " + log + ", or rerun with --verbose)"));
+    if (verbose) {
+      e.printStackTrace();
+    }
+    FAILURE_LOG.error("{} failed ({}): {}", command, user ? "user-fixable, exit 2" : "internal error, exit 1",
+        Failures.oneLine(e), e);
+    return user ? USAGE : FAILED;
   }
 
   /** Returns null for --help. */
@@ -80,6 +88,7 @@ public final class Main {
     String command = null;
     String query = null;
     Path config = null;
+    boolean verbose = false;
     List<String> sets = new ArrayList<>();
     for (int i = 0; i < argv.length; i++) {
       String a = argv[i];
@@ -94,6 +103,10 @@ public final class Main {
         case "--set":
         case "-s":
           sets.add(value(argv, ++i, a));
+          break;
+        case "--verbose":
+        case "-v":
+          verbose = true;
           break;
         default:
           if (a.startsWith("--set=")) {
@@ -115,16 +128,16 @@ public final class Main {
       throw new IllegalArgumentException("name a stage or 'pipeline'");
     }
     if (command.equals(AIRFLOW_DAG)) {
-      return new Args(command, config, sets, null);
+      return new Args(command, config, sets, null, verbose);
     }
     if (command.equals("sql")) {
       if (query == null) {
         throw new IllegalArgumentException("sql needs a query, e.g. sql \"SELECT * FROM probe_metrics\"");
       }
-      return new Args(command, config, sets, query);
+      return new Args(command, config, sets, query, verbose);
     }
     stagesOf(command);
-    return new Args(command, config, sets, null);
+    return new Args(command, config, sets, null, verbose);
   }
 
   private static String value(String[] argv, int i, String option) {
@@ -196,12 +209,16 @@ public final class Main {
   }
 
   /** Runs on a given session (tests share one). */
-  public static void run(SparkSession spark, String command, KnowableConfig config) {
+  public static void run(SparkSession spark, String command, KnowableConfig loaded) {
     List<Stage> stages = stagesOf(command);
+    // Every location absolute and qualified once, here: nothing later depends on the working directory.
+    KnowableConfig config = Preflight.qualify(spark, loaded);
     RunTables tables = new RunTables(spark, config);
-    // Before any work: the output root takes files, and no table folder holds foreign files.
+    // Before any work: the output root takes files, no table folder holds foreign files, and
+    // every input, model and tokenizer a stage of this command reads is there.
     tables.requireWritable();
     stages.forEach(s -> s.outputs().forEach(tables::requireOnlyRunFolders));
+    Preflight.check(spark, config, stages);
     // Settings that would only fail at a late stage (e.g. apply's probe) fail before any work.
     List<String> names = stages.stream().map(Stage::name).toList();
     stages.forEach(s -> s.checkBeforeRun(spark, config, tables, names));
@@ -233,6 +250,7 @@ public final class Main {
     sb.append("\nOptions:\n");
     sb.append("  -c, --config FILE   HOCON job config (keys as in reference.conf, with or without 'knowable.')\n");
     sb.append("  -s, --set K=V       override one key, e.g. --set run-id=r1 --set tokenize.max-tokens=512\n");
+    sb.append("  -v, --verbose       print Spark's log and a failure's stack trace on the console\n");
     sb.append("  -h, --help          this text\n\n");
     sb.append("In 'pipeline', apply uses this run's pooled MLP probe of the highest layer, band [2, inf), gap\n");
     sb.append("labels (knowable.apply.* picks another). A trained probe scores new text with no large model:\n");
@@ -240,7 +258,9 @@ public final class Main {
     sb.append("Precedence: --set > --config file > reference.conf. Unknown keys are errors.\n");
     sb.append("Tables go to <output>/<table>/run_id=<run-id>/ and are published with a _manifest.json\n");
     sb.append("only when complete; rerunning a run-id skips committed tables (knowable.if-exists).\n");
-    sb.append("Exit codes: 0 done, 1 a stage failed, 2 bad usage, configuration, model or input.\n");
+    sb.append("Errors: one 'knowable: <what to fix>' line on stderr; the stack trace with --verbose or in the log.\n");
+    sb.append("Exit codes: 0 done, 1 an internal error, 2 something to fix: usage, configuration, model, input\n");
+    sb.append("or output location (missing, unreadable, damaged, not writable).\n");
     return sb.toString();
   }
 }

@@ -2,6 +2,7 @@ package dev.knowable.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.knowable.config.ConfigException;
 import dev.knowable.config.ConfigFingerprint;
 import dev.knowable.config.KnowableConfig.IfExists;
 import dev.knowable.config.KnowableConfig;
@@ -65,27 +66,106 @@ public final class RunTables {
 
   /**
    * Fails, naming the output root, when this job cannot create files there (a read-only
-   * folder, a path below a file, refused object-store credentials): checked before any
-   * stage runs, so a mistyped or forbidden output costs nothing. Creates the root and one
-   * empty probe file, then deletes the probe.
+   * folder, a path below a file, refused object-store credentials, an endpoint that does not
+   * answer, a file system whose classes are missing): checked before any stage runs, so a
+   * mistyped or forbidden output costs nothing. Creates the root and one empty probe file,
+   * then deletes the probe. The check uses its own file system instance with short timeouts
+   * and one attempt, and gives up after {@link #CHECK_SECONDS} s whatever the client does.
    */
   public void requireWritable() {
-    Path root = new Path(config.output());
+    requireWritable(new Path(config.output()), "Set knowable.output to a folder this job may "
+        + "create files in");
+  }
+
+  /** Wall-clock bound of a location check (object-store clients retry for minutes by default). */
+  static final int CHECK_SECONDS = 25;
+
+  /** Short timeouts and no retries for location checks on S3A (Hadoop 3.3 and 3.4 key names). */
+  static final Map<String, String> S3A_CHECK_SETTINGS = Map.of(
+      "fs.s3a.connection.establish.timeout", "5000", "fs.s3a.connection.timeout", "10000",
+      "fs.s3a.attempts.maximum", "1", "fs.s3a.retry.limit", "1", "fs.s3a.retry.interval", "100ms",
+      "fs.s3a.retry.throttle.limit", "1", "fs.s3a.connection.request.timeout", "10000");
+
+  void requireWritable(Path root, String fix) {
+    org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration(
+        spark.sparkContext().hadoopConfiguration());
+    boolean s3 = isS3(root);
+    if (s3) {
+      S3A_CHECK_SETTINGS.forEach(conf::set);
+    }
     Path probe = new Path(root, "_knowable_write_check." + UUID.randomUUID());
-    try {
-      FileSystem fs = fs(root);
-      if (!fs.mkdirs(root)) {
-        throw new IOException("cannot create the folder");
+    Throwable failure = withDeadline(() -> {
+      // A new instance, not the cached one stages use: it carries the short timeouts.
+      try (FileSystem fs = FileSystem.newInstance(root.toUri(), conf)) {
+        if (!fs.mkdirs(root)) {
+          throw new IOException("cannot create the folder");
+        }
+        fs.create(probe, false).close();
+        fs.delete(probe, false);
       }
-      fs.create(probe, false).close();
-      fs.delete(probe, false);
-    } catch (IOException | RuntimeException e) {
-      String where = root.toUri().getScheme() != null && root.toUri().getScheme().startsWith("s3")
-          ? " (S3 endpoint " + spark.sparkContext().hadoopConfiguration().get("fs.s3a.endpoint", "AWS default") + ")"
-          : "";
-      throw new IllegalStateException("The output location " + root + where + " is not writable (" + e.getClass().getSimpleName()
-          + ": " + e.getMessage() + "). Set knowable.output to a folder this job may create files in; nothing was "
-          + "computed.", e);
+      return null;
+    });
+    if (failure == null) {
+      return;
+    }
+    String missing = missingFileSystem(failure, root);
+    if (missing != null) {
+      throw new ConfigException(missing, failure);
+    }
+    String endpoint = s3 ? " (S3 endpoint " + conf.get("fs.s3a.endpoint", "AWS default") + ")" : "";
+    String s3Fix = s3 ? "; for S3 check spark.hadoop.fs.s3a.endpoint, fs.s3a.path.style.access and the credentials "
+        + "under knowable.spark.conf" : "";
+    String what = failure instanceof java.util.concurrent.TimeoutException
+        ? "no answer within " + CHECK_SECONDS + " s" : failure.getClass().getSimpleName() + ": " + failure.getMessage();
+    throw new ConfigException("The output location " + root + endpoint + " is not writable (" + what + "). "
+        + fix + s3Fix + "; nothing was computed.", failure);
+  }
+
+  static boolean isS3(Path p) {
+    String scheme = p.toUri().getScheme();
+    return scheme != null && scheme.startsWith("s3");
+  }
+
+  /**
+   * A message naming the dependency when {@code e} says the file system of {@code where} has
+   * no implementation on the classpath; null otherwise.
+   */
+  static String missingFileSystem(Throwable e, Path where) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      boolean missingClass = t instanceof ClassNotFoundException || t instanceof NoClassDefFoundError
+          || (t.getMessage() != null && t.getMessage().contains("ClassNotFoundException"));
+      if (t instanceof org.apache.hadoop.fs.UnsupportedFileSystemException || missingClass) {
+        String scheme = where.toUri().getScheme();
+        String dep = scheme != null && scheme.startsWith("s3")
+            ? "org.apache.hadoop:hadoop-aws:" + org.apache.hadoop.util.VersionInfo.getVersion() + " and the AWS SDK "
+                + "it depends on (deploy/knowable-local puts them on its classpath from jobs/target/s3a*-classpath.txt, "
+                + "written by mvn package: rebuild with KNOWABLE_REBUILD=1; with spark-submit: --packages org.apache.hadoop:hadoop-aws:"
+                + org.apache.hadoop.util.VersionInfo.getVersion() + ")"
+            : "the Hadoop file system library for " + scheme + ":// on the driver and executor classpath";
+        return "No file system for " + where + " (" + t.getClass().getSimpleName() + ": " + t.getMessage()
+            + "). It needs " + dep + ".";
+      }
+    }
+    return null;
+  }
+
+  /** Runs {@code check} on a daemon thread; its failure, a TimeoutException after CHECK_SECONDS, or null. */
+  static Throwable withDeadline(java.util.concurrent.Callable<Void> check) {
+    java.util.concurrent.FutureTask<Void> task = new java.util.concurrent.FutureTask<>(check);
+    Thread t = new Thread(task, "knowable-location-check");
+    t.setDaemon(true); // a client stuck in its retry loop must not keep the JVM alive
+    t.start();
+    try {
+      task.get(CHECK_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause();
+    } catch (java.util.concurrent.TimeoutException e) {
+      task.cancel(true);
+      return e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return e;
     }
   }
 
@@ -125,7 +205,7 @@ public final class RunTables {
     }
     IfExists mode = config.ifExists();
     if (mode == IfExists.FAIL) {
-      throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is already committed at "
+      throw new ConfigException("Table '" + table + "' of run " + config.runId() + " is already committed at "
           + tablePath(table) + " and knowable.if-exists=fail. Choose another run-id or set if-exists=overwrite.");
     }
     if (mode == IfExists.SKIP) {
@@ -158,9 +238,9 @@ public final class RunTables {
     }
     List<String> diff = recordedConfig instanceof Map
         ? ConfigFingerprint.differences((Map<String, Object>) recordedConfig,
-            ConfigFingerprint.parse(config.rendered()), 8, table)
+            ConfigFingerprint.parse(config.asWritten()), 8, table)
         : List.of();
-    throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is already committed at "
+    throw new ConfigException("Table '" + table + "' of run " + config.runId() + " is already committed at "
         + tablePath(table) + " with config fingerprint " + recorded + ", but the current config's fingerprint is "
         + current + (diff.isEmpty() ? "" : " (committed -> current: " + String.join(", ", diff) + ")")
         + "; knowable.if-exists=skip would reuse a table computed with other settings. Use a new run-id, or set "
@@ -170,7 +250,7 @@ public final class RunTables {
   /** Reads a committed table of this run; fails with the stage to run when it is missing. */
   public Dataset<Row> read(String table, String producedByStage) {
     if (!isCommitted(table)) {
-      throw new IllegalStateException("Table '" + table + "' of run " + config.runId() + " is not committed at "
+      throw new ConfigException("Table '" + table + "' of run " + config.runId() + " is not committed at "
           + tablePath(table) + ". Run the '" + producedByStage + "' stage with the same run-id first.");
     }
     try {
@@ -192,7 +272,7 @@ public final class RunTables {
   public Map<String, Object> readManifest(String table, String runId) {
     Path p = new Path(tablePath(table, runId), MANIFEST);
     if (!isCommitted(table, runId)) {
-      throw new IllegalStateException("Table '" + table + "' of run " + runId + " is not committed at "
+      throw new ConfigException("Table '" + table + "' of run " + runId + " is not committed at "
           + tablePath(table, runId) + " (no " + MANIFEST + "). Run the stage that writes it with the same run-id "
           + "first.");
     }
@@ -231,9 +311,12 @@ public final class RunTables {
     if (!partitionBy.isEmpty()) {
       writer = writer.partitionBy(partitionBy.toArray(new String[0]));
     }
+    SparkJobGroup group = SparkJobGroup.enter(spark, "knowable-write-" + table, "write " + table);
+    boolean written = false;
     try {
       try {
         writer.parquet(staging.toString());
+        written = true;
       } catch (Exception e) { // SparkException is checked, but Scala throws it undeclared.
         // Spark's "Job aborted due to stage failure" hides the cause (a damaged input file,
         // a failing model) deep in the chain: lead with it.
@@ -242,14 +325,37 @@ public final class RunTables {
       }
       return commit(table, staging, partitionBy, extras, stagedCounts, start);
     } finally {
-      try {
-        FileSystem fs = fs(staging);
-        if (fs.exists(staging)) {
-          fs.delete(staging, true);
-        }
-      } catch (IOException e) {
-        LOG.warn("Could not remove staging folder {}: {}", staging, e.getMessage());
+      if (!written) {
+        // The job failed, but its other tasks may still be writing into the staging folder:
+        // remove it only once they have ended, or a late task recreates it.
+        group.cancelAndAwaitTasks();
       }
+      group.exit();
+      removeStaging(staging);
+    }
+  }
+
+  /** Deletes a staging folder and, when nothing else is staged, the table's {@code _staging} folder. */
+  void removeStaging(Path staging) {
+    try {
+      FileSystem fs = fs(staging);
+      if (fs.exists(staging)) {
+        fs.delete(staging, true);
+      }
+      removeIfEmpty(fs, staging.getParent());
+    } catch (IOException e) {
+      LOG.warn("Could not remove staging folder {}: {}", staging, e.getMessage());
+    }
+  }
+
+  /** Deletes {@code dir} when it exists and is empty (another run may be staging a table there). */
+  static void removeIfEmpty(FileSystem fs, Path dir) {
+    try {
+      if (fs.exists(dir) && fs.listStatus(dir).length == 0) {
+        fs.delete(dir, false);
+      }
+    } catch (IOException e) {
+      LOG.debug("{} stays: {}", dir, e.getMessage()); // a concurrent run staged something there
     }
   }
 
@@ -288,7 +394,13 @@ public final class RunTables {
         manifest.putAll(stagedCounts.apply(spark.read().parquet(staging.toString())));
       }
       manifest.put("config_fingerprint", config.fingerprint(table));
-      manifest.put("config", JSON.readValue(config.rendered(), Map.class));
+      // The config as written (what the fingerprint covers) and where this run actually read
+      // and wrote: every location absolute, with its file system's scheme.
+      manifest.put("config", JSON.readValue(config.asWritten(), Map.class));
+      Map<String, Object> locations = new LinkedHashMap<>();
+      locations.put("table", dest.toString());
+      locations.putAll(config.locations());
+      manifest.put("locations", locations);
       writeJson(new Path(staging, MANIFEST), manifest);
       FileSystem fs = fs(dest);
       if (fs.exists(dest)) {
@@ -300,6 +412,7 @@ public final class RunTables {
       if (!fs.rename(staging, dest)) {
         throw new IOException("rename " + staging + " -> " + dest + " returned false");
       }
+      removeIfEmpty(fs, staging.getParent());
       LOG.info("Committed table {} of run {}: {} rows in {} s -> {}", table, config.runId(), rows,
           String.format("%.1f", seconds), dest);
       return rows;
@@ -321,7 +434,7 @@ public final class RunTables {
         return;
       }
       if (!fs.getFileStatus(dir).isDirectory()) {
-        throw new IllegalStateException("Table location " + dir + " is a file, not a folder of run folders; "
+        throw new ConfigException("Table location " + dir + " is a file, not a folder of run folders; "
             + "choose another knowable.output.");
       }
       List<String> foreign = new java.util.ArrayList<>();
@@ -332,7 +445,7 @@ public final class RunTables {
         }
       }
       if (!foreign.isEmpty()) {
-        throw new IllegalStateException("Table folder " + dir + " holds " + foreign.subList(0, Math.min(5,
+        throw new ConfigException("Table folder " + dir + " holds " + foreign.subList(0, Math.min(5,
             foreign.size())) + (foreign.size() > 5 ? " and " + (foreign.size() - 5) + " more" : "") + ", which "
             + "are not knowable run folders (run_id=<id>): readers of " + table + " would mix them with this run's "
             + "rows. Nothing was written; choose another knowable.output or move them away.");

@@ -105,7 +105,7 @@ public final class ShardedTable {
   public List<Shard> computeMissing(ShardJob job, List<String> partitionBy, int parallelism) {
     Map<Integer, Shard> done = new java.util.TreeMap<>();
     try {
-      done.putAll(reusable());
+      done.putAll(reusable(partitionBy));
     } catch (IOException e) {
       throw new IllegalStateException("Cannot read the committed shards of " + table + " under " + assembly + ": "
           + e.getMessage(), e);
@@ -121,7 +121,9 @@ public final class ShardedTable {
     if (todo.isEmpty()) {
       return new ArrayList<>(done.values());
     }
-    String group = "knowable-" + table + "-" + UUID.randomUUID();
+    // One job group per shard: a failed shard waits for its own tasks only, and the first
+    // failure cancels the others' groups.
+    Set<String> groups = java.util.concurrent.ConcurrentHashMap.newKeySet();
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(parallelism, todo.size())), r -> {
       Thread t = new Thread(r, "knowable-shards-" + table);
       t.setDaemon(true);
@@ -131,10 +133,7 @@ public final class ShardedTable {
       // Completion order, so the first failure stops the others at once.
       CompletionService<Shard> running = new ExecutorCompletionService<>(pool);
       for (int k : todo) {
-        running.submit(() -> {
-          spark.sparkContext().setJobGroup(group, table + " shard " + k, false);
-          return computeOne(k, job, partitionBy);
-        });
+        running.submit(() -> computeOne(k, job, partitionBy, groups));
       }
       for (int i = 0; i < todo.size(); i++) {
         Shard s = running.take().get();
@@ -142,14 +141,14 @@ public final class ShardedTable {
       }
     } catch (ExecutionException e) {
       // One shard failed: stop the others (committed shards stay for the rerun).
-      spark.sparkContext().cancelJobGroup(group);
+      groups.forEach(g -> spark.sparkContext().cancelJobGroup(g));
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException re) {
         throw re;
       }
       throw new IllegalStateException(table + ": a shard failed: " + cause.getMessage(), cause);
     } catch (InterruptedException e) {
-      spark.sparkContext().cancelJobGroup(group);
+      groups.forEach(g -> spark.sparkContext().cancelJobGroup(g));
       Thread.currentThread().interrupt();
       throw new IllegalStateException(table + ": interrupted", e);
     } finally {
@@ -190,13 +189,21 @@ public final class ShardedTable {
     } catch (IOException e) {
       LOG.warn("Could not remove {} (harmless: readers skip names starting with '_'): {}", markers, e.getMessage());
     }
+    try {
+      RunTables.removeIfEmpty(fs(), assembly.getParent());
+    } catch (IOException e) {
+      LOG.debug("{} stays: {}", assembly.getParent(), e.getMessage());
+    }
     return rows;
   }
 
-  private Shard computeOne(int k, ShardJob job, List<String> partitionBy) throws IOException {
+  private Shard computeOne(int k, ShardJob job, List<String> partitionBy, Set<String> groups) throws IOException {
     Path out = new Path(tables.stagingRoot(table), "run_id=" + tables.runId() + ".shard-" + k + "." + UUID.randomUUID());
     FileSystem fs = fs();
     long start = System.nanoTime();
+    SparkJobGroup group = SparkJobGroup.enter(spark, "knowable-" + table + "-shard-" + k, table + " shard " + k);
+    groups.add(group.id());
+    boolean committed = false;
     try {
       Map<String, Object> notes = job.compute(k, rows -> {
         var writer = rows.write().mode(SaveMode.ErrorIfExists).options(ParquetWriteOptions.of(rows.schema()));
@@ -207,27 +214,28 @@ public final class ShardedTable {
       });
       // Commit: move the files into the assembly under names that carry the shard, then the marker.
       List<String> files = new ArrayList<>();
+      Map<String, Long> sizes = new LinkedHashMap<>();
       if (fs.exists(out)) {
         RemoteIterator<LocatedFileStatus> it = fs.listFiles(out, true);
-        List<Path> parquet = new ArrayList<>();
+        List<LocatedFileStatus> parquet = new ArrayList<>();
         while (it.hasNext()) {
-          Path p = it.next().getPath();
-          if (p.getName().endsWith(".parquet")) {
-            parquet.add(p);
+          LocatedFileStatus st = it.next();
+          if (st.getPath().getName().endsWith(".parquet")) {
+            parquet.add(st);
           }
         }
-        String base = out.toUri().getPath();
-        for (Path p : parquet) {
-          String rel = p.toUri().getPath().substring(base.length() + 1);
+        for (LocatedFileStatus st : parquet) {
+          String rel = relativeTo(fs, out, st.getPath());
           int slash = rel.lastIndexOf('/');
           String name = String.format("part-s%05d-%s", k, rel.substring(slash + 1));
           String target = (slash < 0 ? "" : rel.substring(0, slash + 1)) + name;
           Path dest = new Path(assembly, target);
           fs.mkdirs(dest.getParent());
-          if (!fs.rename(p, dest)) {
-            throw new IOException("rename " + p + " -> " + dest + " returned false");
+          if (!fs.rename(st.getPath(), dest)) {
+            throw new IOException("rename " + st.getPath() + " -> " + dest + " returned false");
           }
           files.add(target);
+          sizes.put(target, st.getLen());
         }
       }
       Map<String, Object> marker = new LinkedHashMap<>();
@@ -236,7 +244,9 @@ public final class ShardedTable {
       marker.put("shards", shards);
       marker.put("config_fingerprint", fingerprint);
       marker.put("upstream", upstream);
+      marker.put("partition_by", partitionBy);
       marker.put("files", files);
+      marker.put("sizes", sizes);
       marker.put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0);
       marker.put("notes", notes);
       Path markerPath = markerPath(k);
@@ -247,14 +257,36 @@ public final class ShardedTable {
       if (!fs.rename(tmp, markerPath)) {
         throw new IOException("rename " + tmp + " -> " + markerPath + " returned false");
       }
+      committed = true;
       LOG.info("{} shard {} committed: {} files in {} s", table, k, files.size(),
           String.format("%.1f", (System.nanoTime() - start) / 1e9));
       return new Shard(k, false, notes);
     } finally {
+      if (!committed) {
+        // A failed or cancelled shard job's tasks may still be writing into its output folder.
+        group.cancelAndAwaitTasks();
+      }
+      group.exit();
+      groups.remove(group.id());
       if (fs.exists(out)) {
         fs.delete(out, true);
       }
     }
+  }
+
+  /**
+   * The path of {@code child} below {@code base} ("a=1/part-0.parquet"), both qualified by
+   * their file system first (a listing returns qualified paths, a configured location may be
+   * relative). Fails rather than guess when {@code child} is not below {@code base}.
+   */
+  static String relativeTo(FileSystem fs, Path base, Path child) throws IOException {
+    java.net.URI b = fs.makeQualified(base).toUri();
+    java.net.URI c = fs.makeQualified(child).toUri();
+    java.net.URI rel = b.relativize(c);
+    if (rel.isAbsolute() || rel.getPath().isEmpty() || rel.getPath().startsWith("/")) {
+      throw new IOException(child + " is not below " + base);
+    }
+    return rel.getPath();
   }
 
   private Path markerPath(int k) {
@@ -263,11 +295,15 @@ public final class ShardedTable {
 
   /**
    * The committed shards that this run may reuse. Discards the whole assembly when a marker
-   * was written with other settings or input, and deletes files no marker lists and the
-   * output of shard jobs that never committed.
+   * was written with other settings or input. Reuses a shard only when every file its marker
+   * names is where the marker says, in the table's layout, with the recorded size; any other
+   * shard loses its marker first and then its files, so it is recomputed. Then deletes files
+   * no remaining marker names (a shard killed between moving its files and writing its
+   * marker) and the output of shard jobs that never committed. Never deletes a file that a
+   * reused marker names.
    */
   @SuppressWarnings("unchecked")
-  private Map<Integer, Shard> reusable() throws IOException {
+  private Map<Integer, Shard> reusable(List<String> partitionBy) throws IOException {
     FileSystem fs = fs();
     Map<Integer, Shard> out = new java.util.TreeMap<>();
     Path root = tables.stagingRoot(table);
@@ -295,6 +331,10 @@ public final class ShardedTable {
       Map<String, Object> m;
       try (InputStream in = fs.open(st.getPath())) {
         m = JSON.readValue(in, Map.class);
+      } catch (IOException e) {
+        LOG.warn("Dropping unreadable shard marker {} ({}); its shard is recomputed", st.getPath(), e.getMessage());
+        fs.delete(st.getPath(), false);
+        continue;
       }
       String why = null;
       if (!fingerprint.equals(m.get("config_fingerprint"))) {
@@ -310,17 +350,25 @@ public final class ShardedTable {
         fs.delete(assembly, true);
         return new java.util.TreeMap<>();
       }
-      int k = (Integer) m.get("shard");
-      listed.addAll((List<String>) m.get("files"));
+      int k = ((Number) m.get("shard")).intValue();
+      List<String> files = (List<String>) m.getOrDefault("files", List.of());
+      Map<String, Object> sizes = (Map<String, Object>) m.getOrDefault("sizes", Map.of());
+      String broken = brokenFile(fs, k, files, sizes, partitionBy);
+      if (broken != null) {
+        LOG.warn("Recomputing shard {} of {}: {}", k, table, broken);
+        fs.delete(st.getPath(), false); // the marker first: its files are then no shard's
+        continue;
+      }
+      listed.addAll(files);
       out.put(k, new Shard(k, true, (Map<String, Object>) m.getOrDefault("notes", Map.of())));
     }
-    // A shard whose files were moved but whose marker was never written left orphans: delete them.
-    String base = assembly.toUri().getPath();
+    // Files that no reused marker names: a shard whose files were moved but whose marker was
+    // never written, or a shard dropped above.
     RemoteIterator<LocatedFileStatus> it = fs.listFiles(assembly, true);
     List<Path> orphans = new ArrayList<>();
     while (it.hasNext()) {
       Path p = it.next().getPath();
-      String rel = p.toUri().getPath().substring(base.length() + 1);
+      String rel = relativeTo(fs, assembly, p);
       if (!rel.startsWith(MARKERS + "/") && !listed.contains(rel)) {
         orphans.add(p);
       }
@@ -329,22 +377,53 @@ public final class ShardedTable {
       LOG.info("Removing {}: no committed shard lists it", p);
       fs.delete(p, false);
     }
-    for (Shard s : out.values()) {
-      for (String f : (List<String>) readMarkerFiles(s.shard())) {
-        if (!fs.exists(new Path(assembly, f))) {
-          throw new IllegalStateException("Shard " + s.shard() + " of " + table + " is committed under " + assembly
-              + " but its file " + f + " is missing; delete " + assembly + " to recompute every shard");
-        }
-      }
-    }
+    pruneEmptyFolders(fs, assembly);
     return out;
   }
 
-  @SuppressWarnings("unchecked")
-  private List<String> readMarkerFiles(int k) throws IOException {
-    try (InputStream in = fs().open(markerPath(k))) {
-      return (List<String>) JSON.readValue(in, Map.class).get("files");
+  /**
+   * Why shard {@code k}'s files cannot be reused (a file missing, of another size than its
+   * marker records, or outside the table's layout {@code <col>=<value>/.../part-s<k>-*.parquet}),
+   * or null when they can.
+   */
+  private String brokenFile(FileSystem fs, int k, List<String> files, Map<String, Object> sizes,
+      List<String> partitionBy) throws IOException {
+    String prefix = String.format("part-s%05d-", k);
+    for (String f : files) {
+      String[] parts = f.split("/");
+      boolean layout = parts.length == partitionBy.size() + 1 && parts[parts.length - 1].startsWith(prefix)
+          && parts[parts.length - 1].endsWith(".parquet");
+      for (int i = 0; layout && i < partitionBy.size(); i++) {
+        layout = parts[i].startsWith(partitionBy.get(i) + "=");
+      }
+      if (!layout) {
+        return "its marker names " + f + ", which is not in the table's layout (a run of an older version)";
+      }
+      Path p = new Path(assembly, f);
+      if (!fs.exists(p)) {
+        return "its file " + p + " is missing";
+      }
+      Object size = sizes.get(f);
+      long len = fs.getFileStatus(p).getLen();
+      if (size instanceof Number n && n.longValue() != len) {
+        return "its file " + p + " has " + len + " bytes, its marker records " + n;
+      }
     }
+    return null;
+  }
+
+  /** Deletes the folders below {@code dir} (not {@code dir}) that hold no file; true when {@code dir} holds none. */
+  private static boolean pruneEmptyFolders(FileSystem fs, Path dir) throws IOException {
+    boolean empty = true;
+    for (FileStatus st : fs.listStatus(dir)) {
+      if (st.isDirectory() && pruneEmptyFolders(fs, st.getPath())) {
+        // Recursive: what the listing hides (a moved file's checksum left behind) goes too.
+        fs.delete(st.getPath(), true);
+      } else {
+        empty = false;
+      }
+    }
+    return empty;
   }
 
   private FileSystem fs() throws IOException {

@@ -78,7 +78,7 @@ class OutputFaultsTest extends SparkTestBase {
 
     assertThatThrownBy(() -> Main.run(spark, "score-small", c))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("Table 'tokens' of run test at " + tokens + " cannot be read (a damaged or foreign file?): ")
+        .hasMessageStartingWith("Table 'tokens' of run test at file:" + tokens + " cannot be read (a damaged or foreign file?): ")
         .hasMessageContaining("file:" + part)
         .hasMessageContaining("is not a Parquet file");
     assertThat(hashes(tmp.resolve("out/tokens"))).as("the committed input is untouched").isEqualTo(before);
@@ -95,8 +95,8 @@ class OutputFaultsTest extends SparkTestBase {
     Files.writeString(file, "not a folder");
     KnowableConfig c = cfg(tmp, "output=\"" + file.resolve("out") + "\"");
     assertThatThrownBy(() -> Main.run(spark, "ingest", c))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageStartingWith("The output location " + file.resolve("out") + " is not writable (")
+        .isInstanceOf(dev.knowable.config.ConfigException.class)
+        .hasMessageStartingWith("The output location file:" + file.resolve("out") + " is not writable (")
         .hasMessageContaining("Set knowable.output to a folder this job may create files in; nothing was computed.");
     assertThat(Files.readString(file)).isEqualTo("not a folder");
   }
@@ -110,7 +110,7 @@ class OutputFaultsTest extends SparkTestBase {
       org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(ro), "running as root");
       KnowableConfig c = cfg(tmp, "output=\"" + ro + "\"");
       assertThatThrownBy(() -> Main.run(spark, "ingest", c))
-          .hasMessageStartingWith("The output location " + ro + " is not writable (");
+          .hasMessageStartingWith("The output location file:" + ro + " is not writable (");
       try (Stream<Path> s = Files.list(ro)) {
         assertThat(s).isEmpty();
       }
@@ -151,7 +151,7 @@ class OutputFaultsTest extends SparkTestBase {
     Files.writeString(tmp.resolve("out/tokens/part-00000.parquet"), "someone else's table");
     KnowableConfig r3 = cfg(tmp, "run-id=r3");
     assertThatThrownBy(() -> Main.run(spark, "ingest,tokenize", r3))
-        .hasMessage("Table folder " + tmp.resolve("out/tokens") + " holds [part-00000.parquet], which are not "
+        .hasMessage("Table folder file:" + tmp.resolve("out/tokens") + " holds [part-00000.parquet], which are not "
             + "knowable run folders (run_id=<id>): readers of tokens would mix them with this run's rows. Nothing "
             + "was written; choose another knowable.output or move them away.");
     assertThat(visible(tmp.resolve("out/documents"))).containsExactly("run_id=r1", "run_id=r2");

@@ -104,7 +104,7 @@ class S3CredentialsIT extends SparkTestBase {
         + "/out\"", "ingest.inputs=[{path=\"" + corpus + "\", format=jsonl}]"));
 
     assertThatThrownBy(() -> Main.run(spark, "ingest,tokenize", c))
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(dev.knowable.config.ConfigException.class)
         .hasMessageStartingWith("The output location s3a://" + BUCKET + "/out (S3 endpoint " + endpoint
             + ") is not writable (")
         .hasMessageContaining("AccessDenied")
