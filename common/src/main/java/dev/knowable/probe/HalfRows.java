@@ -59,6 +59,21 @@ public final class HalfRows implements FeatureRows {
     return append(bits);
   }
 
+  /**
+   * Appends one row given as fp16 bit patterns, two bytes a value, little-endian (the form
+   * {@code HiddenDtype.FLOAT16} stores), and returns its index.
+   */
+  public int addHalfBytes(byte[] stored) {
+    if (stored.length != 2 * d) {
+      throw new IllegalArgumentException("fp16 feature row of " + stored.length + " bytes, expected " + 2 * d);
+    }
+    short[] bits = new short[d];
+    for (int j = 0; j < d; j++) {
+      bits[j] = (short) ((stored[2 * j] & 0xff) | (stored[2 * j + 1] << 8));
+    }
+    return append(bits);
+  }
+
   private int append(short[] bits) {
     if (n == rows.length) {
       rows = Arrays.copyOf(rows, Math.max(n + 1, n + (n >> 1)));

@@ -73,6 +73,20 @@ class HalfRowsTest {
     assertThat(HalfRows.bytes(1_000_000, 4096)).isEqualTo(1_000_000L * (2 * 4096 + 20));
   }
 
+  @Test
+  void storedFloat16BytesGiveTheSameRowsAsTheirFloats() {
+    int[] y = new int[40];
+    float[][] x = halfExact(40, 9, y, new Random(3));
+    HalfRows fromBytes = new HalfRows(9, 1);
+    for (float[] row : x) {
+      fromBytes.addHalfBytes((byte[]) dev.knowable.hidden.HiddenDtype.FLOAT16.encode(row, new long[1]));
+    }
+    for (int i = 0; i < x.length; i++) {
+      assertThat(fromBytes.row(i)).containsExactly(x[i]);
+    }
+    assertThatThrownBy(() -> fromBytes.addHalfBytes(new byte[17])).hasMessageContaining("expected 18");
+  }
+
   /** fp16-exact features: the compact rows give the trainers the same numbers, so the same bits out. */
   @Test
   void trainersGiveTheSameBitsFromHalfRowsAsFromFloats() {

@@ -309,7 +309,8 @@ public final class ProbeStage implements Stage {
   static Dataset<Row> fitRows(SparkSession spark, Dataset<Row> examples, List<String> layers,
       List<String> trainDomains, ProbeSettings settings) {
     Column fitTargets = settings.pooled() ? array(col("domain"), lit(ProbeSettings.POOLED)) : array(col("domain"));
-    Column noFeatures = lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType));
+    // Features travel through the shuffle as fp16 bytes (half of array<float>; what the task holds).
+    Column noFeatures = lit(null).cast(DataTypes.BinaryType);
     Column noContext = lit(null).cast(DataTypes.createArrayType(DataTypes.IntegerType));
     Column context = contextColumn(examples);
     Dataset<Row> seeds = spark.createDataFrame(settings.seeds().stream().map(s -> RowFactory.create(s)).toList(),
@@ -318,12 +319,13 @@ public final class ProbeStage implements Stage {
     List<Dataset<Row>> parts = new ArrayList<>();
     for (String hidden : layers) {
       int layer = ProbeExamples.layerOf(hidden);
+      Column features = ProbeTaskRows.halfBytes(col(hidden));
       if (settings.linearProbe()) {
-        parts.add(probeRows(examples, ProbeTables.LINEAR, lit(layer), col(hidden), noContext, trainDomains,
+        parts.add(probeRows(examples, ProbeTables.LINEAR, lit(layer), features, noContext, trainDomains,
             fitTargets).withColumn("seed", firstSeed));
       }
       if (settings.mlp() != null) {
-        parts.add(probeRows(examples, ProbeTables.MLP, lit(layer), col(hidden), noContext, trainDomains, fitTargets)
+        parts.add(probeRows(examples, ProbeTables.MLP, lit(layer), features, noContext, trainDomains, fitTargets)
             .crossJoin(seeds));
       }
     }

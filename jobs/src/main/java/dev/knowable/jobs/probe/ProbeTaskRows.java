@@ -1,5 +1,6 @@
 package dev.knowable.jobs.probe;
 
+import dev.knowable.hidden.HiddenDtype;
 import dev.knowable.probe.HalfRows;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -8,7 +9,12 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
 
 /**
  * The rows of one probe-fit task, held compactly as they arrive: features as fp16
@@ -60,6 +66,25 @@ final class ProbeTaskRows {
     this.first = first;
   }
 
+  /**
+   * A hidden-state column (array&lt;float&gt;) as fp16 bytes, two a value, little-endian
+   * ({@link HiddenDtype#FLOAT16}: exact for values that are fp16 already, as score-small's
+   * default storage makes them; finite values beyond +-65504 become +-65504); null stays null.
+   */
+  static Column halfBytes(Column floats) {
+    UserDefinedFunction encode = functions.udf((UDF1<scala.collection.Seq<Float>, byte[]>) values -> {
+      if (values == null) {
+        return null;
+      }
+      float[] x = new float[values.size()];
+      for (int j = 0; j < x.length; j++) {
+        x[j] = values.apply(j);
+      }
+      return (byte[]) HiddenDtype.FLOAT16.encode(x, new long[1]);
+    }, DataTypes.BinaryType);
+    return encode.apply(floats);
+  }
+
   /** Reads every row of the group once. */
   static ProbeTaskRows collect(Iterator<Row> rows) {
     Builder train = new Builder();
@@ -96,15 +121,24 @@ final class ProbeTaskRows {
       int i = keys.size();
       int f = r.fieldIndex("features");
       if (!r.isNullAt(f)) {
-        List<Float> values = r.getList(f);
-        float[] x = new float[values.size()];
-        for (int j = 0; j < x.length; j++) {
-          x[j] = values.get(j);
+        // fp16 bytes as the probe stage ships them (ProbeStage.fitRows), or floats.
+        Object v = r.get(f);
+        if (v instanceof byte[] bytes) {
+          if (features == null) {
+            features = new HalfRows(bytes.length / 2, 1024);
+          }
+          features.addHalfBytes(bytes);
+        } else {
+          List<Float> values = r.getList(f);
+          float[] x = new float[values.size()];
+          for (int j = 0; j < x.length; j++) {
+            x[j] = values.get(j);
+          }
+          if (features == null) {
+            features = new HalfRows(x.length, 1024);
+          }
+          features.add(x);
         }
-        if (features == null) {
-          features = new HalfRows(x.length, 1024);
-        }
-        features.add(x);
       }
       int c = r.fieldIndex("context");
       if (!r.isNullAt(c)) {
