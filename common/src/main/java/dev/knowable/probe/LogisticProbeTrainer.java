@@ -68,7 +68,7 @@ public final class LogisticProbeTrainer {
 
   /** Dense rows, standardised with the statistics of {@code reference} (the train rows). */
   public static Design standardised(float[][] x, float[][] reference) {
-    return new Standardised(x, Scaling.of(reference));
+    return new Standardised(FeatureRows.of(x), Scaling.of(FeatureRows.of(reference)));
   }
 
   /** One-hot rows: each row lists its active feature indices (value 1), all in [0, dim). */
@@ -86,7 +86,13 @@ public final class LogisticProbeTrainer {
   /** Fits dense features (standardised internally; the returned weights are in the original space). */
   public static Fit trainDense(float[][] trainX, int[] trainY, float[][] valX, int[] valY, double[] grid,
       int maxIter, double tolerance) {
-    if (trainX.length == 0) {
+    return trainDense(FeatureRows.of(trainX), trainY, FeatureRows.of(valX), valY, grid, maxIter, tolerance);
+  }
+
+  /** As {@link #trainDense(float[][], int[], float[][], int[], double[], int, double)}, rows held in any form. */
+  public static Fit trainDense(FeatureRows trainX, int[] trainY, FeatureRows valX, int[] valY, double[] grid,
+      int maxIter, double tolerance) {
+    if (trainX.rows() == 0) {
       throw new IllegalArgumentException("no training rows");
     }
     Scaling s = Scaling.of(trainX);
@@ -334,30 +340,31 @@ public final class LogisticProbeTrainer {
 
   /** Per-feature mean and 1 / sample standard deviation of the train rows (0 for constant features). */
   private record Scaling(double[] mean, double[] inverseScale) {
-    static Scaling of(float[][] x) {
-      int d = x.length == 0 ? 0 : x[0].length;
+    static Scaling of(FeatureRows x) {
+      int d = x.dim();
+      int n = x.rows();
       double[] mean = new double[d];
       double[] inv = new double[d];
-      for (float[] row : x) {
-        if (row.length != d) {
-          throw new IllegalArgumentException("rows of different lengths: " + row.length + " and " + d);
-        }
+      float[] row = new float[d];
+      for (int i = 0; i < n; i++) {
+        x.copyRow(i, row, 0);
         for (int j = 0; j < d; j++) {
           mean[j] += row[j];
         }
       }
       for (int j = 0; j < d; j++) {
-        mean[j] /= x.length;
+        mean[j] /= n;
       }
       double[] ss = new double[d];
-      for (float[] row : x) {
+      for (int i = 0; i < n; i++) {
+        x.copyRow(i, row, 0);
         for (int j = 0; j < d; j++) {
           double c = row[j] - mean[j];
           ss[j] += c * c;
         }
       }
       for (int j = 0; j < d; j++) {
-        double sd = x.length > 1 ? Math.sqrt(ss[j] / (x.length - 1)) : 0;
+        double sd = n > 1 ? Math.sqrt(ss[j] / (n - 1)) : 0;
         inv[j] = sd > 0 ? 1 / sd : 0;
       }
       return new Scaling(mean, inv);
@@ -366,24 +373,25 @@ public final class LogisticProbeTrainer {
 
   /** x_ij standardised on the fly: (x_ij - mean_j) * inverseScale_j. */
   private static final class Standardised implements Design {
-    private final float[][] x;
+    private final FeatureRows x;
     private final Scaling s;
     private final int d;
+    /** One decoded row at a time; a Design is used by one thread. */
+    private final float[] row;
 
-    Standardised(float[][] x, Scaling s) {
+    Standardised(FeatureRows x, Scaling s) {
       this.x = x;
       this.s = s;
       this.d = s.mean.length;
-      for (float[] row : x) {
-        if (row.length != d) {
-          throw new IllegalArgumentException("row of length " + row.length + ", expected " + d);
-        }
+      if (x.rows() > 0 && x.dim() != d) {
+        throw new IllegalArgumentException("row of length " + x.dim() + ", expected " + d);
       }
+      this.row = new float[d];
     }
 
     @Override
     public int rows() {
-      return x.length;
+      return x.rows();
     }
 
     @Override
@@ -399,8 +407,8 @@ public final class LogisticProbeTrainer {
         v[j] = w[j] * s.inverseScale[j];
         c -= v[j] * s.mean[j];
       }
-      for (int i = 0; i < x.length; i++) {
-        float[] row = x[i];
+      for (int i = 0; i < x.rows(); i++) {
+        x.copyRow(i, row, 0);
         double m = c;
         for (int j = 0; j < d; j++) {
           m += row[j] * v[j];
@@ -413,8 +421,8 @@ public final class LogisticProbeTrainer {
     public void transposeTimes(double[] r, double[] g) {
       Arrays.fill(g, 0);
       double total = 0;
-      for (int i = 0; i < x.length; i++) {
-        float[] row = x[i];
+      for (int i = 0; i < x.rows(); i++) {
+        x.copyRow(i, row, 0);
         double ri = r[i];
         total += ri;
         for (int j = 0; j < d; j++) {

@@ -43,21 +43,40 @@ public final class MlpProbeTrainer {
    */
   public static Fit train(float[][] trainX, int[] trainY, float[][] valX, int[] valY, MlpSettings settings,
       long seed) {
-    if (trainX.length == 0) {
+    return train(FeatureRows.of(trainX), trainY, FeatureRows.of(valX), valY, settings, seed, Device.cpu());
+  }
+
+  /**
+   * Trains on rows held in any form (e.g. {@link HalfRows}), on {@code device}: the
+   * parameters, Adam's moments and each minibatch live there; rows are decoded on the host
+   * one minibatch at a time. On the CPU the result is the same bits for a seed; a GPU's
+   * kernels (cuBLAS) sum in another order, so its weights differ in the last bits.
+   *
+   * @param device where the arithmetic runs (the task's GPU, see ProbeFitTask, or the CPU)
+   */
+  public static Fit train(FeatureRows trainX, int[] trainY, FeatureRows valX, int[] valY, MlpSettings settings,
+      long seed, Device device) {
+    if (trainX.rows() == 0) {
       throw new IllegalArgumentException("no training rows");
     }
-    int d = trainX[0].length;
+    if (trainX.rows() != trainY.length || valX.rows() != valY.length) {
+      throw new IllegalArgumentException("rows and labels differ in count");
+    }
+    int d = trainX.dim();
+    if (valX.rows() > 0 && valX.dim() != d) {
+      throw new IllegalArgumentException("feature rows differ in length: " + valX.dim() + " vs " + d);
+    }
     int h = settings.hidden();
     SplittableRandom random = new SplittableRandom(seed);
     SplittableRandom dropout = new SplittableRandom(random.nextLong());
     float keep = (float) (1 - settings.dropout());
-    try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+    try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
       Param w1 = new Param(manager, uniform(h * d, d, random), new Shape(h, d));
       Param b1 = new Param(manager, uniform(h, d, random), new Shape(h));
       Param w2 = new Param(manager, uniform(2 * h, h, random), new Shape(2, h));
       Param b2 = new Param(manager, uniform(2, h, random), new Shape(2));
       Param[] params = {w1, b1, w2, b2};
-      int[] order = new int[trainX.length];
+      int[] order = new int[trainX.rows()];
       for (int i = 0; i < order.length; i++) {
         order[i] = i;
       }
@@ -86,8 +105,8 @@ public final class MlpProbeTrainer {
             }
           }
         }
-        double valLoss = valX.length == 0 ? Double.NaN : meanLoss(manager, params, valX, valY, d);
-        if (valX.length == 0 || valLoss < bestLoss) {
+        double valLoss = valX.rows() == 0 ? Double.NaN : meanLoss(manager, params, valX, valY, d);
+        if (valX.rows() == 0 || valLoss < bestLoss) {
           bestLoss = valLoss;
           bestEpoch = epoch;
           best = new MlpWeights(d, h, w1.value.toFloatArray(), b1.value.toFloatArray(), w2.value.toFloatArray(),
@@ -97,7 +116,7 @@ public final class MlpProbeTrainer {
       if (best == null) {
         // Every validation loss was NaN or infinite: no checkpoint is better than another.
         throw new IllegalStateException("MLP probe: the validation loss was not finite in any of " + epoch
-            + " epochs (" + trainX.length + " train / " + valX.length + " val rows, " + d + " features), so no "
+            + " epochs (" + trainX.rows() + " train / " + valX.rows() + " val rows, " + d + " features), so no "
             + "checkpoint can be chosen. Check the features for NaN or infinite values, or lower "
             + "knowable.probe.mlp.learning-rate (now " + settings.learningRate() + ").");
       }
@@ -187,14 +206,14 @@ public final class MlpProbeTrainer {
     return out;
   }
 
-  private static double meanLoss(NDManager manager, Param[] p, float[][] x, int[] y, int d) {
-    int[] all = new int[x.length];
+  private static double meanLoss(NDManager manager, Param[] p, FeatureRows x, int[] y, int d) {
+    int[] all = new int[x.rows()];
     for (int i = 0; i < all.length; i++) {
       all[i] = i;
     }
     double sum = 0;
-    for (int start = 0; start < x.length; start += EVAL_CHUNK) {
-      int end = Math.min(x.length, start + EVAL_CHUNK);
+    for (int start = 0; start < x.rows(); start += EVAL_CHUNK) {
+      int end = Math.min(x.rows(), start + EVAL_CHUNK);
       try (NDManager chunk = manager.newSubManager()) {
         for (Param q : p) {
           q.attachTo(chunk);
@@ -206,17 +225,13 @@ public final class MlpProbeTrainer {
         sum += -logits.logSoftmax(1).mul(labels).sum().getFloat();
       }
     }
-    return sum / x.length;
+    return sum / x.rows();
   }
 
-  private static float[] rows(float[][] x, int[] order, int start, int end, int d) {
+  private static float[] rows(FeatureRows x, int[] order, int start, int end, int d) {
     float[] flat = new float[(end - start) * d];
     for (int r = start; r < end; r++) {
-      float[] row = x[order[r]];
-      if (row.length != d) {
-        throw new IllegalArgumentException("feature rows differ in length: " + row.length + " vs " + d);
-      }
-      System.arraycopy(row, 0, flat, (r - start) * d, d);
+      x.copyRow(order[r], flat, (r - start) * d);
     }
     return flat;
   }

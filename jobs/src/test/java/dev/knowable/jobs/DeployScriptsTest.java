@@ -83,6 +83,24 @@ class DeployScriptsTest {
     assertThat(stray.out()).contains("knowable's own arguments go after --");
   }
 
+  /** A jar inside the container image (local://) is passed on unchecked; a missing local jar is refused. */
+  @Test
+  void aJarInTheImageNeedsNoLocalFile(@TempDir Path tmp) throws Exception {
+    Path submit = tmp.resolve("spark-submit");
+    Files.writeString(submit, "#!/bin/sh\necho \"submitted: $*\"\n");
+    Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Map<String, String> env = Map.of("PATH", tmp + ":" + System.getenv("PATH"), "SPARK_HOME", "");
+    Result image = run(env, "deploy/knowable-submit", "--master", "k8s://https://api:6443", "--image",
+        "reg/knowable:1", "--jar", "local:///opt/knowable/knowable-app.jar", "--", "pipeline", "--set", "run-id=x");
+    assertThat(image.rc()).isZero();
+    assertThat(image.out()).startsWith("submitted: --master k8s://https://api:6443")
+        .contains("local:///opt/knowable/knowable-app.jar pipeline --set run-id=x");
+    Result missing = run(env, "deploy/knowable-submit", "--master", "yarn", "--jar", tmp.resolve("none.jar").toString(),
+        "--", "pipeline");
+    assertThat(missing.rc()).isEqualTo(2);
+    assertThat(missing.out()).contains("no application jar at");
+  }
+
   @Test
   void gpuDiscoveryPrintsTheAddressesSparkExpects(@TempDir Path tmp) throws Exception {
     Path fake = tmp.resolve("nvidia-smi");

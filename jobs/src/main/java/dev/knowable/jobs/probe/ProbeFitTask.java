@@ -5,9 +5,9 @@ import dev.knowable.probe.LogisticProbeTrainer;
 import dev.knowable.probe.MlpProbeTrainer;
 import dev.knowable.probe.MlpWeights;
 import dev.knowable.probe.ProbeSettings;
+import dev.knowable.probe.ProbeTaskSettings;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.function.FlatMapGroupsFunction;
@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p>Rows are sorted by (doc_id, position) within each role and split before anything else:
  * Spark's shuffle delivers them in an order that depends on the cluster layout, and the
  * MLP's minibatches, the L-BFGS sums and the bootstrap all depend on the order. Sorted, the
- * same seed gives the same bits on any layout.
+ * same seed gives the same bits on any layout. The rows are held as they arrive in compact
+ * form ({@link ProbeTaskRows}: features as fp16), and the MLP trains on the GPU Spark
+ * assigned to the task when there is one ({@code knowable.probe.task.device}).
  *
  * <p>Input columns: probe_kind, layer, band, label_kind, train_domain, seed, role, domain,
  * split, label, features (array&lt;float&gt;; linear and mlp), context (array&lt;int&gt;, the last
@@ -34,22 +36,23 @@ import org.slf4j.LoggerFactory;
  * {@link ProbeTables#fitted()}.
  */
 public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Row> {
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
   private static final Logger LOG = LoggerFactory.getLogger(ProbeFitTask.class);
   static final String FIT = "fit";
   static final String EVAL = "eval";
-  private static final Comparator<Row> DOC_ORDER = Comparator.<Row, String>comparing(r -> r.getAs("doc_id"))
-      .thenComparing(r -> r.<Integer>getAs("position"));
-
   private final ProbeSettings settings;
   private final int maxTokenId;
+  private final ProbeTaskSettings task;
 
   /**
    * @param maxTokenId the largest token id of the context columns (sizes the one-hot slots)
+   * @param task where the MLP trains (device); the memory settings are checked on the driver
+   *     ({@link ProbeMemoryCheck})
    */
-  ProbeFitTask(ProbeSettings settings, int maxTokenId) {
+  ProbeFitTask(ProbeSettings settings, int maxTokenId, ProbeTaskSettings task) {
     this.settings = settings;
     this.maxTokenId = maxTokenId;
+    this.task = task;
   }
 
   /** The grouping key of a row: its probe. */
@@ -60,34 +63,59 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
 
   /** A trained probe's scorer for the evaluation rows. */
   private interface Scorer {
-    double score(Row r);
+    double score(EvalRow r);
+  }
+
+  /** One evaluation row at a time: its features decoded into a reused buffer, or its context ids. */
+  private static final class EvalRow {
+    private final ProbeTaskRows.Group group;
+    private final float[] buffer;
+    private int index;
+
+    EvalRow(ProbeTaskRows.Group group) {
+      this.group = group;
+      this.buffer = group.features == null ? null : new float[group.features.dim()];
+    }
+
+    void at(int i) {
+      index = i;
+      if (buffer != null) {
+        group.features.copyRow(i, buffer, 0);
+      }
+    }
+
+    float[] features() {
+      return buffer;
+    }
+
+    int[] context() {
+      return group.context[index];
+    }
+  }
+
+  /** The task's GPU for the MLP under auto or gpu, when Spark assigned one (TaskResources); else the CPU. */
+  private ai.djl.Device mlpDevice() {
+    try {
+      return dev.knowable.jobs.TaskResources.device(task.device());
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException("knowable.probe.task.device=gpu, but Spark assigned no GPU to this probe "
+          + "task: set spark.task.resource.gpu.amount and spark.executor.resource.gpu.amount (and a discovery "
+          + "script), or knowable.probe.task.device=auto", e);
+    }
   }
 
   @Override
   public Iterator<Row> call(String key, Iterator<Row> rows) {
-    List<Row> train = new ArrayList<>();
-    List<Row> val = new ArrayList<>();
-    List<Row> eval = new ArrayList<>();
-    while (rows.hasNext()) {
-      Row r = rows.next();
-      if (EVAL.equals(r.getAs("role"))) {
-        eval.add(r);
-      } else if ("train".equals(r.getAs("split"))) {
-        train.add(r);
-      } else {
-        val.add(r);
-      }
-    }
-    train.sort(DOC_ORDER);
-    val.sort(DOC_ORDER);
-    eval.sort(Comparator.<Row, String>comparing(r -> r.getAs("domain")).thenComparing(r -> r.<String>getAs("split"))
-        .thenComparing(DOC_ORDER));
-    Row first = !train.isEmpty() ? train.get(0) : !val.isEmpty() ? val.get(0) : eval.get(0);
+    ProbeTaskRows held = ProbeTaskRows.collect(rows);
+    ProbeTaskRows.Group train = held.train;
+    ProbeTaskRows.Group val = held.val;
+    ProbeTaskRows.Group eval = held.eval;
+    Row first = held.first;
     String kind = first.getAs("probe_kind");
     String config = kind + " layer=" + first.getAs("layer") + " band=" + first.getAs("band") + " kind="
         + first.getAs("label_kind") + " train_domain=" + first.getAs("train_domain") + " seed=" + first.getAs("seed");
-    int[] trainY = labels(train);
-    int[] valY = labels(val);
+    int[] trainY = train.labels;
+    int[] valY = val.labels;
     if (java.util.Arrays.stream(trainY).distinct().count() < 2) {
       LOG.warn("Probe {}: the train split holds {} rows and not both classes; not trained", config, train.size());
       return Collections.emptyIterator();
@@ -98,12 +126,13 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
     Scorer scorer;
     String summary;
     if (ProbeTables.MLP.equals(kind)) {
-      MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(dense(train), trainY, dense(val), valY, settings.mlp(), seed);
+      MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(dense(train), trainY, dense(val), valY, settings.mlp(), seed,
+          mlpDevice());
       MlpWeights w = fit.weights();
       dev.knowable.probe.MlpScorer mlp = new dev.knowable.probe.MlpScorer(w);
-      scorer = r -> mlp.probabilityOfClass1(features(r));
+      scorer = x -> mlp.probabilityOfClass1(x.features());
       model = new Object[] {w.inputDim(), w.hiddenDim(), w.w1(), w.b1(), w.w2(), w.b2(), (long) train.size(),
-          (long) val.size(), fit.epochsRun(), fit.bestEpoch(), val.isEmpty() ? null : fit.bestValLoss(), null};
+          (long) val.size(), fit.epochsRun(), fit.bestEpoch(), val.size() == 0 ? null : fit.bestValLoss(), null};
       summary = fit.epochsRun() + " epochs, best epoch " + fit.bestEpoch() + " (val loss "
           + String.format("%.4f", fit.bestValLoss()) + ")";
     } else {
@@ -115,7 +144,7 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
         float[] stored = floats(fit.weights());
         float intercept = (float) fit.intercept();
         // Scored with the weights as probe_models stores them (floats), as the apply stage does.
-        scorer = r -> storedLinear(stored, intercept, features(r));
+        scorer = x -> storedLinear(stored, intercept, x.features());
         inputDim = fit.weights().length;
       } else {
         int k = Integer.parseInt(kind.substring(ProbeTables.CONTEXT_PREFIX.length()));
@@ -124,32 +153,34 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
             LogisticProbeTrainer.oneHot(active(val, encoder), encoder.size()), valY, settings.linear().grid(),
             settings.linear().maxIter(), settings.linear().tolerance());
         LogisticProbeTrainer.Fit f = fit;
-        scorer = r -> f.probabilityOfClass1(encoder.active(context(r)));
+        scorer = x -> f.probabilityOfClass1(encoder.active(x.context()));
         inputDim = encoder.size();
       }
       float[] w = floats(fit.weights());
-      Double valLoss = val.isEmpty() ? null : fit.valLosses()[java.util.Arrays.binarySearch(fit.grid(),
+      Double valLoss = val.size() == 0 ? null : fit.valLosses()[java.util.Arrays.binarySearch(fit.grid(),
           fit.regParam())];
       model = new Object[] {inputDim, 0, w, new float[] {(float) fit.intercept()}, null, null, (long) train.size(),
           (long) val.size(), fit.iterations(), null, valLoss, fit.regParam()};
       summary = fit.iterations() + " iterations" + (fit.converged() ? "" : " (not converged)") + ", penalty "
           + fit.regParam() + " (val loss " + (valLoss == null ? "-" : String.format("%.4f", valLoss)) + ")";
     }
-    String[] domains = new String[eval.size()];
-    String[] splits = new String[eval.size()];
-    double[] scores = new double[eval.size()];
-    int[] labels = new int[eval.size()];
-    String[] docIds = new String[eval.size()];
-    int[] positions = new int[eval.size()];
-    for (int i = 0; i < eval.size(); i++) {
-      Row r = eval.get(i);
-      docIds[i] = r.getAs("doc_id");
-      positions[i] = r.getAs("position");
-      domains[i] = r.getAs("domain");
-      splits[i] = r.getAs("split");
-      scores[i] = scorer.score(r);
-      labels[i] = r.getAs("label");
+    int n = eval.size();
+    double[] scores = new double[n];
+    EvalRow row = new EvalRow(eval);
+    for (int i = 0; i < n; i++) {
+      row.at(i);
+      scores[i] = scorer.score(row);
     }
+    long clamped = (train.features == null ? 0 : train.features.clamped())
+        + (val.features == null ? 0 : val.features.clamped()) + (eval.features == null ? 0 : eval.features.clamped());
+    if (clamped > 0) {
+      LOG.warn("Probe {}: {} feature values beyond fp16's range were held as +-65504", config, clamped);
+    }
+    String[] domains = eval.domains;
+    String[] splits = eval.splits;
+    int[] labels = eval.labels;
+    String[] docIds = eval.docIds;
+    int[] positions = eval.positions;
     LOG.info("Probe {}: {} train / {} val rows, {}, {} s", config, train.size(), val.size(), summary,
         String.format("%.1f", (System.nanoTime() - start) / 1e9));
     List<Object> out = new ArrayList<>(List.of(settings.modelPair()));
@@ -181,40 +212,15 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
     return out;
   }
 
-  private static int[] labels(List<Row> rows) {
-    return rows.stream().mapToInt(r -> r.<Integer>getAs("label")).toArray();
+  /** The rows' features, or no rows of no features when the group is empty. */
+  private static dev.knowable.probe.FeatureRows dense(ProbeTaskRows.Group g) {
+    return g.features != null ? g.features : dev.knowable.probe.FeatureRows.of(new float[0][]);
   }
 
-  private static float[][] dense(List<Row> rows) {
-    float[][] out = new float[rows.size()][];
+  private static int[][] active(ProbeTaskRows.Group g, ContextFeatures encoder) {
+    int[][] out = new int[g.size()][];
     for (int i = 0; i < out.length; i++) {
-      out[i] = features(rows.get(i));
-    }
-    return out;
-  }
-
-  private static int[][] active(List<Row> rows, ContextFeatures encoder) {
-    int[][] out = new int[rows.size()][];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = encoder.active(context(rows.get(i)));
-    }
-    return out;
-  }
-
-  private static float[] features(Row r) {
-    List<Float> values = r.getList(r.fieldIndex("features"));
-    float[] out = new float[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
-    }
-    return out;
-  }
-
-  private static int[] context(Row r) {
-    List<Integer> values = r.getList(r.fieldIndex("context"));
-    int[] out = new int[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
+      out[i] = encoder.active(g.context[i]);
     }
     return out;
   }

@@ -18,6 +18,7 @@ import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.label.LabelKind;
 import dev.knowable.probe.ProbeSettings;
+import dev.knowable.probe.ProbeTaskSettings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,6 +83,7 @@ public final class ProbeStage implements Stage {
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     ProbeSettings settings = ProbeSettings.from(config.raw());
+    ProbeTaskSettings taskSettings = ProbeTaskSettings.from(config.raw());
     boolean needed = false;
     for (String t : outputs()) {
       needed |= tables.needsWrite(t);
@@ -115,6 +117,8 @@ public final class ProbeStage implements Stage {
             + " has both classes in its train split: no probe can be trained. Check the label stage's manifest"
             + " counts (knowable.label.bands, thresholds, the split fractions).");
       }
+      // Every fit's rows must fit its task's heap: checked from counts before any is collected.
+      ProbeMemoryCheck.check(spark, examples, layers, trainDomains, settings, taskSettings);
       Dataset<Row> evalRows = examples.filter(col("split").isin(EVAL_SPLITS.toArray()));
       int firstSeed = settings.seeds().get(0);
 
@@ -127,7 +131,7 @@ public final class ProbeStage implements Stage {
       if (rows != null) {
         fits = rows.groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key,
                 Encoders.STRING())
-            .flatMapGroups(new ProbeFitTask(settings, maxTokenId), Encoders.row(ProbeTables.fitted()))
+            .flatMapGroups(new ProbeFitTask(settings, maxTokenId, taskSettings), Encoders.row(ProbeTables.fitted()))
             .persist(StorageLevel.MEMORY_AND_DISK());
         scored.add(fitScores(fits));
       }
@@ -305,7 +309,8 @@ public final class ProbeStage implements Stage {
   static Dataset<Row> fitRows(SparkSession spark, Dataset<Row> examples, List<String> layers,
       List<String> trainDomains, ProbeSettings settings) {
     Column fitTargets = settings.pooled() ? array(col("domain"), lit(ProbeSettings.POOLED)) : array(col("domain"));
-    Column noFeatures = lit(null).cast(DataTypes.createArrayType(DataTypes.FloatType));
+    // Features travel through the shuffle as fp16 bytes (half of array<float>; what the task holds).
+    Column noFeatures = lit(null).cast(DataTypes.BinaryType);
     Column noContext = lit(null).cast(DataTypes.createArrayType(DataTypes.IntegerType));
     Column context = contextColumn(examples);
     Dataset<Row> seeds = spark.createDataFrame(settings.seeds().stream().map(s -> RowFactory.create(s)).toList(),
@@ -314,12 +319,13 @@ public final class ProbeStage implements Stage {
     List<Dataset<Row>> parts = new ArrayList<>();
     for (String hidden : layers) {
       int layer = ProbeExamples.layerOf(hidden);
+      Column features = ProbeTaskRows.halfBytes(col(hidden));
       if (settings.linearProbe()) {
-        parts.add(probeRows(examples, ProbeTables.LINEAR, lit(layer), col(hidden), noContext, trainDomains,
+        parts.add(probeRows(examples, ProbeTables.LINEAR, lit(layer), features, noContext, trainDomains,
             fitTargets).withColumn("seed", firstSeed));
       }
       if (settings.mlp() != null) {
-        parts.add(probeRows(examples, ProbeTables.MLP, lit(layer), col(hidden), noContext, trainDomains, fitTargets)
+        parts.add(probeRows(examples, ProbeTables.MLP, lit(layer), features, noContext, trainDomains, fitTargets)
             .crossJoin(seeds));
       }
     }
