@@ -25,10 +25,12 @@ import java.util.Locale;
  * @param tokenBudget a batch of hint sequences holds at most this many padded tokens
  * @param bootstrapResamples resamples of the AUC interval in iclt_metrics
  * @param seed seed of the capped selection
+ * @param tieResolution MI (nats) below this is rounding noise: evaluated as a tie at 0 (mi and
+ *     mi_ratio); 0 turns it off
  */
 public record IcltSettings(Positions positions, List<Band.Spec> bands, LabelKind labelKind, List<String> splits,
     int maxPerCell, String model, int candidates, List<SeparatorSpec> separators, int tokenBudget,
-    int bootstrapResamples, long seed) implements Serializable {
+    int bootstrapResamples, long seed, double tieResolution) implements Serializable {
   static final String PREFIX = "knowable.iclt.";
 
   /** Which positions the stage tests. */
@@ -113,7 +115,8 @@ public record IcltSettings(Positions positions, List<Band.Spec> bands, LabelKind
     return new IcltSettings(positions, bands, kind, r.strings(PREFIX + "splits"),
         r.atLeast(PREFIX + "max-per-cell", 0), r.string(PREFIX + "model").trim().toLowerCase(Locale.ROOT),
         r.atLeast(PREFIX + "candidates", 1), separators, r.atLeast(PREFIX + "token-budget", 1),
-        r.atLeast(PREFIX + "bootstrap-resamples", 0), r.anyLong(PREFIX + "seed"));
+        r.atLeast(PREFIX + "bootstrap-resamples", 0), r.anyLong(PREFIX + "seed"),
+        r.inRange(PREFIX + "tie-resolution", 0, 1));
   }
 
   /** The band names as the label stage writes them, e.g. {@code [2.0,3.0)}. */

@@ -15,12 +15,15 @@ import java.util.Locale;
  * @param bands the configured bands (nats or quantiles of H_S)
  * @param kinds the labellings to write
  * @param labeler the thresholds of the gap and no-gap labels
- * @param balanceKey the key of token-identity balancing
- * @param seed seed of both balancing steps
+ * @param balanceKey the key of token-identity balancing (and of the token part of the matched cells)
+ * @param seed seed of the balancing steps
  * @param source where the labels come from
+ * @param balancings the balancings written, each its own value of the balance column (first = headline)
+ * @param entropyBinNats width in nats of the H_S bins of entropy-matched balancing
  */
 public record LabelSettings(List<Band.Spec> bands, List<LabelKind> kinds, GapLabeler labeler,
-    BalanceKey balanceKey, long seed, Source source) implements Serializable {
+    BalanceKey balanceKey, long seed, Source source, List<Balancing> balancings, double entropyBinNats)
+    implements Serializable {
   static final String PREFIX = "knowable.label.";
 
   /** Where labels come from. */
@@ -37,6 +40,13 @@ public record LabelSettings(List<Band.Spec> bands, List<LabelKind> kinds, GapLab
   public LabelSettings {
     bands = List.copyOf(bands);
     kinds = List.copyOf(kinds);
+    balancings = List.copyOf(balancings);
+    if (balancings.isEmpty()) {
+      throw new ConfigException(PREFIX + "balance must name at least one balancing (entropy-matched, token)");
+    }
+    if (!(entropyBinNats > 0) || Double.isInfinite(entropyBinNats)) {
+      throw new ConfigException(PREFIX + "entropy-bin must be a finite width > 0 in nats, got " + entropyBinNats);
+    }
     if (bands.isEmpty()) {
       throw new ConfigException(PREFIX + "bands must name at least one band");
     }
@@ -102,6 +112,18 @@ public record LabelSettings(List<Band.Spec> bands, List<LabelKind> kinds, GapLab
     if (source == Source.SYNTHETIC_QA) {
       kinds = List.of(LabelKind.CONSTRUCTION);
     }
-    return new LabelSettings(bands, kinds, labeler, key, r.anyLong(PREFIX + "seed"), source);
+    List<Balancing> balancings = new ArrayList<>();
+    for (String b : r.strings(PREFIX + "balance")) {
+      try {
+        Balancing balancing = Balancing.parse(b);
+        if (!balancings.contains(balancing)) {
+          balancings.add(balancing);
+        }
+      } catch (IllegalArgumentException e) {
+        throw SettingsReader.invalid(PREFIX + "balance", e);
+      }
+    }
+    return new LabelSettings(bands, kinds, labeler, key, r.anyLong(PREFIX + "seed"), source, balancings,
+        r.inRange(PREFIX + "entropy-bin", Double.MIN_VALUE, Double.MAX_VALUE));
   }
 }

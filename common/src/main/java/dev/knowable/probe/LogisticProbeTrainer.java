@@ -107,6 +107,81 @@ public final class LogisticProbeTrainer {
   }
 
   /**
+   * Fits one-hot features and dense features together (the combined control): row i is the
+   * one-hot indices {@code active[i]} in [0, oneHotDim) followed by the dense values
+   * {@code dense[i]}, standardised with the train rows' statistics (one-hot features as they
+   * are, like {@link #oneHot}). Returned weights are in the original space: indices
+   * [0, oneHotDim) the one-hot weights, then one per dense feature.
+   */
+  public static Fit trainMixed(int[][] trainActive, float[][] trainDense, int[] trainY, int[][] valActive,
+      float[][] valDense, int[] valY, int oneHotDim, double[] grid, int maxIter, double tolerance) {
+    if (trainActive.length == 0) {
+      throw new IllegalArgumentException("no training rows");
+    }
+    Scaling s = Scaling.of(FeatureRows.of(trainDense));
+    Fit f = train(mixed(trainActive, trainDense, oneHotDim, s), trainY, mixed(valActive, valDense, oneHotDim, s),
+        valY, grid, maxIter, tolerance);
+    double[] w = f.weights().clone();
+    double b = f.intercept();
+    for (int j = 0; j < s.mean.length; j++) {
+      w[oneHotDim + j] = f.weights()[oneHotDim + j] * s.inverseScale[j];
+      b -= w[oneHotDim + j] * s.mean[j];
+    }
+    return new Fit(w, b, f.regParam(), f.iterations(), f.converged(), f.grid(), f.valLosses());
+  }
+
+  private static Design mixed(int[][] active, float[][] dense, int oneHotDim, Scaling s) {
+    if (active.length != dense.length) {
+      throw new IllegalArgumentException(active.length + " one-hot rows but " + dense.length + " dense rows");
+    }
+    Design oneHot = oneHot(active, oneHotDim);
+    Design standardised = new Standardised(FeatureRows.of(dense), s);
+    return new Design() {
+      @Override
+      public int rows() {
+        return active.length;
+      }
+
+      @Override
+      public int dim() {
+        return oneHotDim + standardised.dim();
+      }
+
+      @Override
+      public void margins(double[] w, double b, double[] out) {
+        double[] part = new double[out.length];
+        oneHot.margins(Arrays.copyOfRange(w, 0, oneHotDim), b, out);
+        standardised.margins(Arrays.copyOfRange(w, oneHotDim, w.length), 0, part);
+        for (int i = 0; i < out.length; i++) {
+          out[i] += part[i];
+        }
+      }
+
+      @Override
+      public void transposeTimes(double[] r, double[] g) {
+        double[] a = new double[oneHotDim];
+        double[] c = new double[standardised.dim()];
+        oneHot.transposeTimes(r, a);
+        standardised.transposeTimes(r, c);
+        System.arraycopy(a, 0, g, 0, a.length);
+        System.arraycopy(c, 0, g, a.length, c.length);
+      }
+    };
+  }
+
+  /** P(class 1) of a combined-control fit (original-space weights) for one row. */
+  public static double mixedProbability(Fit fit, int oneHotDim, int[] active, float[] dense) {
+    double m = fit.intercept();
+    for (int j : active) {
+      m += fit.weights()[j];
+    }
+    for (int j = 0; j < dense.length; j++) {
+      m += fit.weights()[oneHotDim + j] * dense[j];
+    }
+    return sigmoid(m);
+  }
+
+  /**
    * Fits the design as given (no standardisation), one fit per penalty of the grid (largest
    * first, each warm-started from the previous), and keeps the one validation prefers.
    */

@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
  * from generators seeded by it. Adam follows torch.optim.Adam (betas 0.9 / 0.999, eps 1e-8,
  * bias-corrected moments, no weight decay). After every epoch the loss on the validation
  * rows (no dropout) decides the checkpoint: the weights of the best epoch are returned, and
- * training stops after {@code patience} epochs without improvement.
+ * training stops after {@code patience} epochs without an improvement of more than
+ * {@code minDelta} nats (early stopping), or at {@code maxEpochs}.
  */
 public final class MlpProbeTrainer {
   /** Validation rows are scored in chunks of this many to bound native memory. */
@@ -30,8 +31,14 @@ public final class MlpProbeTrainer {
   private static final double BETA2 = 0.999;
   private static final double EPS = 1e-8;
 
-  /** The fitted probe and how training went. */
-  public record Fit(MlpWeights weights, int epochsRun, int bestEpoch, double bestValLoss) {}
+  /**
+   * The fitted probe and how training went.
+   *
+   * @param converged true when early stopping ended training (patience exhausted); false when
+   *     it reached maxEpochs first (or there were no validation rows), so more epochs might
+   *     have lowered the validation loss
+   */
+  public record Fit(MlpWeights weights, int epochsRun, int bestEpoch, double bestValLoss, boolean converged) {}
 
   private MlpProbeTrainer() {}
 
@@ -83,9 +90,12 @@ public final class MlpProbeTrainer {
       MlpWeights best = null;
       double bestLoss = Double.POSITIVE_INFINITY;
       int bestEpoch = 0;
+      // The last epoch whose loss beat the best by more than minDelta: patience counts from it.
+      int improvedEpoch = 0;
+      double improvedLoss = Double.POSITIVE_INFINITY;
       int epoch = 0;
       long step = 0;
-      while (epoch < settings.maxEpochs() && epoch - bestEpoch < settings.patience()) {
+      while (epoch < settings.maxEpochs() && epoch - improvedEpoch < settings.patience()) {
         epoch++;
         shuffle(order, random);
         for (int start = 0; start < order.length; start += settings.batchSize()) {
@@ -106,6 +116,10 @@ public final class MlpProbeTrainer {
           }
         }
         double valLoss = valX.rows() == 0 ? Double.NaN : meanLoss(manager, params, valX, valY, d);
+        if (valX.rows() > 0 && valLoss < improvedLoss - settings.minDelta()) {
+          improvedLoss = valLoss;
+          improvedEpoch = epoch;
+        }
         if (valX.rows() == 0 || valLoss < bestLoss) {
           bestLoss = valLoss;
           bestEpoch = epoch;
@@ -120,7 +134,8 @@ public final class MlpProbeTrainer {
             + "checkpoint can be chosen. Check the features for NaN or infinite values, or lower "
             + "knowable.probe.mlp.learning-rate (now " + settings.learningRate() + ").");
       }
-      return new Fit(best, epoch, bestEpoch, bestLoss);
+      boolean converged = valX.rows() > 0 && epoch - improvedEpoch >= settings.patience();
+      return new Fit(best, epoch, bestEpoch, bestLoss, converged);
     }
   }
 

@@ -12,6 +12,8 @@ import java.io.Serializable;
  * @param batchSize minibatch size (paper 64)
  * @param maxEpochs cap on training epochs
  * @param patience epochs without a better validation loss before stopping
+ * @param minDelta a validation loss counts as better only when it is below the best by more
+ *     than this many nats (resets patience); the checkpoint kept is still the lowest loss
  */
 public record MlpSettings(int hidden, double dropout, double learningRate, int batchSize, int maxEpochs,
-    int patience) implements Serializable {}
+    int patience, double minDelta) implements Serializable {}

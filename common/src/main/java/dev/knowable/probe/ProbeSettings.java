@@ -24,10 +24,12 @@ import java.util.List;
  * @param mlp MLP probe settings, or null when disabled
  * @param contextKs the k of each context baseline (empty when disabled)
  * @param bet whether to report the best-entropy-threshold baseline
+ * @param combinedK the k of the combined control (one-hot last k ids with H_S, H_S^2 and
+ *     log(1 + position)); 0 when disabled
  */
 public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<String> domains, boolean pooled,
     List<Integer> seeds, int bootstrapResamples, boolean linearProbe, Linear linear, MlpSettings mlp, List<Integer> contextKs,
-    boolean bet) implements Serializable {
+    boolean bet, int combinedK) implements Serializable {
   static final String PREFIX = "knowable.probe.";
   /** The train/eval domain name of all domains pooled. */
   public static final String POOLED = "all";
@@ -60,6 +62,11 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
     public double[] grid() {
       return regParams.stream().mapToDouble(Double::doubleValue).toArray();
     }
+  }
+
+  /** The largest k of the context ids any control reads (context baselines, combined control); 0 when none. */
+  public int maxContextK() {
+    return Math.max(combinedK, contextKs.stream().mapToInt(Integer::intValue).max().orElse(0));
   }
 
   public ProbeSettings {
@@ -105,7 +112,7 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
         ? new MlpSettings(r.atLeast(PREFIX + "mlp.hidden", 1), r.inRange(PREFIX + "mlp.dropout", 0, 1),
             r.inRange(PREFIX + "mlp.learning-rate", Double.MIN_VALUE, Double.POSITIVE_INFINITY),
             r.atLeast(PREFIX + "mlp.batch-size", 1), r.atLeast(PREFIX + "mlp.max-epochs", 1),
-            r.atLeast(PREFIX + "mlp.patience", 1))
+            r.atLeast(PREFIX + "mlp.patience", 1), r.inRange(PREFIX + "mlp.min-delta", 0, Double.MAX_VALUE))
         : null;
     List<Integer> ks = r.bool(PREFIX + "context.enabled") ? r.ints(PREFIX + "context.ks") : List.of();
     for (int k : ks) {
@@ -113,9 +120,16 @@ public record ProbeSettings(String modelPair, List<LabelKind> labelKinds, List<S
         throw new ConfigException(PREFIX + "context.ks entries must be in [1, " + MAX_CONTEXT_K + "], got " + k);
       }
     }
+    int combinedK = 0;
+    if (r.bool(PREFIX + "combined.enabled")) {
+      combinedK = r.atLeast(PREFIX + "combined.k", 1);
+      if (combinedK > MAX_CONTEXT_K) {
+        throw new ConfigException(PREFIX + "combined.k must be in [1, " + MAX_CONTEXT_K + "], got " + combinedK);
+      }
+    }
     return new ProbeSettings(pair, kinds, domains, r.bool(PREFIX + "pooled"), seeds,
         r.atLeast(PREFIX + "bootstrap-resamples", 0), r.bool(PREFIX + "linear.enabled"), linear, mlp, ks,
-        r.bool(PREFIX + "bet.enabled"));
+        r.bool(PREFIX + "bet.enabled"), combinedK);
   }
 
   private static String dirName(String path, String fallback) {

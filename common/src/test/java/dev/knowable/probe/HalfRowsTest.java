@@ -102,7 +102,7 @@ class HalfRowsTest {
     assertThat(b.intercept()).isEqualTo(a.intercept());
     assertThat(b.regParam()).isEqualTo(a.regParam());
 
-    MlpSettings mlp = new MlpSettings(16, 0.1, 1e-2, 64, 3, 2);
+    MlpSettings mlp = new MlpSettings(16, 0.1, 1e-2, 64, 3, 2, 0);
     MlpProbeTrainer.Fit m = MlpProbeTrainer.train(tx, ty, vx, vy, mlp, 7);
     MlpProbeTrainer.Fit h = MlpProbeTrainer.train(held(tx), ty, held(vx), vy, mlp, 7, ai.djl.Device.cpu());
     assertThat(h.weights().w1()).containsExactly(m.weights().w1());

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class MlpProbeTrainerTest {
   static final int D = ProbeFeatureFixtures.D;
-  private static final MlpSettings SMALL = new MlpSettings(32, 0.1, 1e-2, 64, 15, 3);
+  private static final MlpSettings SMALL = new MlpSettings(32, 0.1, 1e-2, 64, 15, 3, 0);
 
   private static double heldOutAuc(boolean separable, long seed) {
     Random random = new Random(seed);
@@ -27,8 +27,10 @@ class MlpProbeTrainerTest {
       loss -= Math.log(yVal[i] == 1 ? p : 1 - p);
     }
     assertThat(loss / xVal.length).isCloseTo(fit.bestValLoss(), org.assertj.core.data.Offset.offset(1e-4));
+    // min-delta 0: every lower loss is an improvement, so patience counts from the best epoch.
     assertThat(fit.epochsRun() == SMALL.maxEpochs() || fit.epochsRun() - fit.bestEpoch() == SMALL.patience())
         .as("stopped after %d epochs, best %d", fit.epochsRun(), fit.bestEpoch()).isTrue();
+    assertThat(fit.converged()).isEqualTo(fit.epochsRun() - fit.bestEpoch() == SMALL.patience());
     double[] scores = new double[xTest.length];
     for (int i = 0; i < scores.length; i++) {
       scores[i] = fit.weights().probabilityOfClass1(xTest[i]);
@@ -55,6 +57,24 @@ class MlpProbeTrainerTest {
     MlpProbeTrainer.Fit b = MlpProbeTrainer.train(x, y, x, y, SMALL, 9);
     assertThat(a.weights().w1()).containsExactly(b.weights().w1());
     assertThat(a.bestValLoss()).isEqualTo(b.bestValLoss());
+  }
+
+  @Test
+  void minDeltaStopsEarlyAndCapIsRecorded() {
+    Random random = new Random(6);
+    int[] y = new int[200];
+    float[][] x = ProbeFeatureFixtures.features(200, y, true, random);
+    // No epoch after the first can beat it by 10 nats: early stopping ends training after
+    // exactly 1 + patience epochs, converged.
+    MlpSettings coarse = new MlpSettings(32, 0.1, 1e-2, 64, 50, 3, 10.0);
+    MlpProbeTrainer.Fit stopped = MlpProbeTrainer.train(x, y, x, y, coarse, 2);
+    assertThat(stopped.epochsRun()).isEqualTo(4);
+    assertThat(stopped.converged()).isTrue();
+    // A cap of 2 epochs with patience 3 cannot stop early: recorded as not converged.
+    MlpSettings capped = new MlpSettings(32, 0.1, 1e-2, 64, 2, 3, 0);
+    MlpProbeTrainer.Fit cut = MlpProbeTrainer.train(x, y, x, y, capped, 2);
+    assertThat(cut.epochsRun()).isEqualTo(2);
+    assertThat(cut.converged()).isFalse();
   }
 
   @Test

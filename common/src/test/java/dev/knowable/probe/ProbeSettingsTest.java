@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knowable.config.ConfigLoader;
 import dev.knowable.label.BalanceKey;
+import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelKind;
 import dev.knowable.label.LabelSettings;
@@ -26,7 +27,11 @@ class ProbeSettingsTest {
     assertThat(label.balanceKey()).isEqualTo(BalanceKey.CURRENT);
     assertThat(label.labeler().gapLabel(2.5f, 0.19f)).isEqualTo(0);
     ProbeSettings probe = ProbeSettings.from(raw());
-    assertThat(probe.mlp()).isEqualTo(new MlpSettings(2048, 0.1, 1e-4, 64, 20, 3));
+    assertThat(probe.mlp()).isEqualTo(new MlpSettings(2048, 0.1, 1e-4, 64, 200, 5, 1e-3));
+    assertThat(probe.combinedK()).isEqualTo(4);
+    assertThat(probe.maxContextK()).isEqualTo(4);
+    assertThat(label.balancings()).containsExactly(Balancing.ENTROPY_MATCHED, Balancing.TOKEN);
+    assertThat(label.entropyBinNats()).isEqualTo(0.25);
     assertThat(probe.seeds()).hasSize(10);
     assertThat(probe.linear().regParams()).containsExactly(1.0, 0.1, 0.01, 0.001, 0.0001);
     assertThat(probe.linear().maxIter()).isEqualTo(200);
@@ -43,6 +48,11 @@ class ProbeSettingsTest {
     assertThat(q.balanceKey()).isEqualTo(BalanceKey.PREV_CURRENT);
     assertThatThrownBy(() -> LabelSettings.from(raw("label.balance-key=next")))
         .hasMessageContaining("knowable.label.balance-key");
+    assertThatThrownBy(() -> LabelSettings.from(raw("label.balance=[entropy]")))
+        .hasMessageContaining("knowable.label.balance");
+    assertThatThrownBy(() -> LabelSettings.from(raw("label.entropy-bin=0")))
+        .hasMessageContaining("knowable.label.entropy-bin");
+    assertThat(LabelSettings.from(raw("label.balance=[token]")).balancings()).containsExactly(Balancing.TOKEN);
     assertThatThrownBy(() -> LabelSettings.from(raw("label.bands=[\"2:1\"]")))
         .hasMessageContaining("knowable.label.bands");
     assertThatThrownBy(() -> LabelSettings.from(raw("label.kinds=[regression]")))

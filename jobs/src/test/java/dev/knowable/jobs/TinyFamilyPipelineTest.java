@@ -49,7 +49,7 @@ class TinyFamilyPipelineTest extends SparkTestBase {
         "tokenize.max-tokens=512", "tokenize.shards=2",
         "models.small.path=\"" + TestModels.demo("tiny-small") + "\"", "models.small.layers=[1, 2]",
         "models.large.path=\"" + TestModels.demo("tiny-large") + "\"",
-        "label.bands=[\"2.0:inf\", \"1.0:2.0\"]", "label.kinds=[gap]",
+        "label.bands=[\"2.0:inf\", \"1.0:2.0\"]", "label.kinds=[gap]", "label.balance=[token]",
         "probe.seeds=1", "probe.mlp.hidden=32", "probe.mlp.max-epochs=3", "probe.bootstrap-resamples=20",
         "iclt.bands=[\"2.0:inf\"]", "iclt.max-per-cell=6", "iclt.bootstrap-resamples=20");
     Main.run(spark, "pipeline", c);
@@ -69,7 +69,8 @@ class TinyFamilyPipelineTest extends SparkTestBase {
         + "FROM probe_metrics WHERE eval_split = 'test'").collectAsList();
     Set<String> kinds = new TreeSet<>();
     test.forEach(r -> kinds.add(r.getString(0)));
-    assertThat(kinds).contains("linear", "mlp", "bet", "context_k1", "context_k2", "context_k3", "context_k4");
+    assertThat(kinds).contains("linear", "mlp", "bet", "context_k1", "context_k2", "context_k3", "context_k4",
+        "combined_k4");
     Set<String> pairs = new TreeSet<>();
     spark.sql("SELECT DISTINCT train_domain, eval_domain FROM probe_metrics WHERE probe_kind = 'linear' "
         + "AND eval_split = 'test' AND band = '[2.0,inf)' AND layer = 2").collectAsList()
@@ -151,8 +152,9 @@ class TinyFamilyPipelineTest extends SparkTestBase {
     }
     assertThat(html).contains("class=\"pass\" data-doc=");
     // Headline: the pooled test AUC of each probe, mean over seeds, as probe_metrics gives it.
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("<tr class=\"headline\" data-probe=\"([^\"]+)\" "
-        + "data-layer=\"([0-9]*)\"><td class=\"l\">[^<]*</td><td class=\"auc\">([0-9.]+)</td>").matcher(html);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("<tr class=\"headline\" data-balance=\"token\" "
+        + "data-probe=\"([^\"]+)\" data-layer=\"([0-9]*)\"><td class=\"l\">[^<]*</td><td class=\"l\">[^<]*</td>"
+        + "<td class=\"auc\">([0-9.]+)</td>").matcher(html);
     int rows = 0;
     while (m.find()) {
       double expected = spark.sql("SELECT avg(auc) FROM probe_metrics WHERE probe_kind = '" + m.group(1) + "' AND "
@@ -263,10 +265,15 @@ class TinyFamilyPipelineTest extends SparkTestBase {
       assertThat(m.getInt(1)).as("direction of mi@%s chosen on val", sep).isEqualTo(sign);
       List<Row> test = spark.sql("SELECT mi, label FROM iclt_scores WHERE split = 'test' AND separator = '" + sep
           + "'").collectAsList();
-      double[] scores = test.stream().mapToDouble(r -> sign * r.getDouble(0)).toArray();
+      // MI below the resolution (1e-6 nats, reference.conf) is a tie at 0.
+      double[] scores = test.stream().mapToDouble(r -> sign * tied(r.getDouble(0))).toArray();
       int[] labels = test.stream().mapToInt(r -> r.getInt(1)).toArray();
       assertThat(m.getDouble(0)).isCloseTo(RocAuc.exact(scores, labels), within(1e-12));
       assertThat(m.getLong(2) + m.getLong(3)).isEqualTo(test.size());
+      double share = test.stream().filter(r -> r.getDouble(0) < 1e-6).count() / (double) test.size();
+      assertThat(spark.sql("SELECT tied_share FROM iclt_metrics WHERE probe_kind = 'iclt_mi@" + sep + "' AND "
+          + "train_domain = 'all' AND eval_domain = 'all' AND eval_split = 'test'").first().getDouble(0))
+          .as("tied share of mi@%s", sep).isCloseTo(share, within(1e-12));
     }
     // BET on exactly the same positions.
     Row bet = spark.sql("SELECT n_class0 + n_class1 FROM iclt_metrics WHERE probe_kind = 'bet' AND train_domain = "
@@ -308,10 +315,14 @@ class TinyFamilyPipelineTest extends SparkTestBase {
   }
 
   /** +1 when the score's pooled val AUC is at least 0.5, else -1 (the stage's rule). */
+  private static double tied(double mi) {
+    return mi < 1e-6 ? 0 : mi;
+  }
+
   private static int signOnVal(String score, String sep) {
     List<Row> val = spark.sql("SELECT " + score + ", label FROM iclt_scores WHERE split = 'val' AND separator = '"
         + sep + "'").collectAsList();
-    double auc = RocAuc.exact(val.stream().mapToDouble(r -> r.getDouble(0)).toArray(),
+    double auc = RocAuc.exact(val.stream().mapToDouble(r -> tied(r.getDouble(0))).toArray(),
         val.stream().mapToInt(r -> r.getInt(1)).toArray());
     return auc < 0.5 ? -1 : 1;
   }

@@ -118,7 +118,7 @@ public final class AggregateStage implements Stage {
   public static Dataset<Row> crossDomain(Dataset<Row> metrics) {
     return metrics.filter(col("eval_split").equalTo("test"))
         .groupBy("source_run_id", "config_fingerprint", "model_pair", "probe_kind", "layer", "band", "label_kind",
-            "train_domain", "eval_domain")
+            "balance", "train_domain", "eval_domain")
         .agg(count(lit(1)).as("n_seeds"), avg("auc").as("auc_mean"), stddev_samp("auc").as("auc_std"),
             min("auc").as("auc_min"), max("auc").as("auc_max"), avg("auc_ci_low").as("auc_ci_low"),
             avg("auc_ci_high").as("auc_ci_high"), avg("accuracy").as("accuracy_mean"),
@@ -129,9 +129,9 @@ public final class AggregateStage implements Stage {
   static Dataset<Row> icltVsBet(Dataset<Row> iclt, Dataset<Row> comparisons) {
     Dataset<Row> test = iclt.filter(col("eval_split").equalTo("test").and(col("train_domain").equalTo(
         col("eval_domain"))));
-    List<String> keys = List.of("source_run_id", "band", "label_kind", "train_domain");
+    List<String> keys = List.of("source_run_id", "band", "label_kind", "balance", "train_domain");
     Dataset<Row> bet = test.filter(col("probe_kind").equalTo("bet")).select(col("source_run_id"), col("band"),
-        col("label_kind"), col("train_domain"), col("auc").as("bet_auc"), col("auc_ci_low").as("bet_auc_ci_low"),
+        col("label_kind"), col("balance"), col("train_domain"), col("auc").as("bet_auc"), col("auc_ci_low").as("bet_auc_ci_low"),
         col("auc_ci_high").as("bet_auc_ci_high"));
     Dataset<Row> joined = test.filter(col("probe_kind").notEqual("bet"))
         .join(bet, using(keys), "left")
@@ -140,10 +140,10 @@ public final class AggregateStage implements Stage {
     if (comparisons != null) {
       Dataset<Row> diff = comparisons.filter(col("eval_split").equalTo("test")
               .and(col("train_domain").equalTo(col("eval_domain"))))
-          .select(col("source_run_id"), col("probe_kind"), col("band"), col("label_kind"), col("train_domain"),
-              col("difference_ci_low"), col("difference_ci_high"));
+          .select(col("source_run_id"), col("probe_kind"), col("band"), col("label_kind"), col("balance"),
+              col("train_domain"), col("difference_ci_low"), col("difference_ci_high"));
       joined = joined.join(diff, using(
-          List.of("source_run_id", "probe_kind", "band", "label_kind", "train_domain")), "left");
+          List.of("source_run_id", "probe_kind", "band", "label_kind", "balance", "train_domain")), "left");
     } else {
       joined = joined.withColumn("difference_ci_low", lit(null)).withColumn("difference_ci_high", lit(null));
     }
@@ -183,6 +183,10 @@ public final class AggregateStage implements Stage {
       Dataset<Row> one = spark.read().parquet(tables.tablePath(table, run.getKey()).toString())
           .withColumn("source_run_id", lit(run.getKey()))
           .withColumn("config_fingerprint", lit(m.string("config_fingerprint")));
+      if (!List.of(one.columns()).contains("balance")) {
+        // Runs from before the balance column used the paper's token balancing.
+        one = one.withColumn("balance", lit("token"));
+      }
       all = all == null ? one : all.unionByName(one, true);
     }
     return all;

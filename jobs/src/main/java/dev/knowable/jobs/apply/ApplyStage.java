@@ -12,6 +12,7 @@ import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.jobs.probe.ProbeTables;
+import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelKind;
 import dev.knowable.label.LabelSettings;
@@ -64,9 +65,10 @@ public final class ApplyStage implements Stage {
    * @param layer the layer, or -1: the highest
    * @param seed the seed, or -1: the lowest
    * @param inBandOnly score only positions in the band
+   * @param balance the balancing of the probe's training rows, as written in tables (token, entropy_matched)
    */
   record Settings(String probeRun, String kind, Band.Spec band, String labelKind, String trainDomain, long layer,
-      long seed, boolean inBandOnly) {}
+      long seed, boolean inBandOnly, String balance) {}
 
   @Override
   public String name() {
@@ -108,8 +110,14 @@ public final class ApplyStage implements Stage {
     if (!positions.equals("in-band") && !positions.equals("all")) {
       throw new ConfigException(PREFIX + "positions must be in-band or all, got '" + positions + "'");
     }
+    String balance;
+    try {
+      balance = Balancing.parse(r.string(PREFIX + "balance")).tableValue();
+    } catch (IllegalArgumentException e) {
+      throw SettingsReader.invalid(PREFIX + "balance", e);
+    }
     return new Settings(probeRun, kind, band, labelKind, r.string(PREFIX + "train-domain").trim(),
-        r.anyLong(PREFIX + "layer"), r.anyLong(PREFIX + "seed"), positions.equals("in-band"));
+        r.anyLong(PREFIX + "layer"), r.anyLong(PREFIX + "seed"), positions.equals("in-band"), balance);
   }
 
   /**
@@ -150,6 +158,8 @@ public final class ApplyStage implements Stage {
         .toList();
     requireOneOf(PREFIX + "label-kind", s.labelKind(), kinds, where + " (knowable.label.kinds and knowable.probe"
         + ".label-kinds)");
+    requireOneOf(PREFIX + "balance", s.balance(), label.balancings().stream().map(Balancing::tableValue).toList(),
+        where + " (knowable.label.balance)");
     if (s.trainDomain().equals(ProbeSettings.POOLED) && !probe.pooled()) {
       throw new ConfigException(PREFIX + "train-domain is " + ProbeSettings.POOLED + " (pooled), but " + where
           + " include no pooled probe (knowable.probe.pooled = false): set " + PREFIX + "train-domain to a domain, or "
@@ -258,6 +268,7 @@ public final class ApplyStage implements Stage {
         case "layer" -> lit(layer).as(c);
         case "band" -> lit(band.name()).as(c);
         case "label_kind" -> lit((String) probe.getAs("label_kind")).as(c);
+        case "balance" -> lit(s.balance()).as(c);
         case "train_domain" -> lit(trainDomain).as(c);
         case "seed" -> lit(seed).as(c);
         default -> col(c);
@@ -298,6 +309,14 @@ public final class ApplyStage implements Stage {
     requireOneOf(PREFIX + "probe-kind", s.kind(), kinds.stream().filter(k -> k.equals(ProbeTables.LINEAR)
         || k.equals(ProbeTables.MLP)).toList(), where);
     Dataset<Row> models = spark.read().parquet(dir + "/probe_kind=" + s.kind());
+    if (!List.of(models.columns()).contains("balance")) {
+      // probe_models written before the balance column: the paper's token balancing.
+      models = models.withColumn("balance", lit(Balancing.TOKEN.tableValue()));
+    }
+    List<String> balances = models.select("balance").distinct().as(org.apache.spark.sql.Encoders.STRING())
+        .collectAsList().stream().sorted().toList();
+    requireOneOf(PREFIX + "balance", s.balance(), balances, where);
+    models = models.filter(col("balance").equalTo(s.balance()));
     // probe_models is small (one row per fitted probe): its keys are chosen from on the driver,
     // one setting at a time, so that a miss names the setting and the values present.
     List<Row> keys = models.select("band", "label_kind", "train_domain", "layer", "seed").distinct()

@@ -80,7 +80,7 @@ public final class IcltStage implements Stage {
   public static final List<String> SCORE_COLUMNS = List.of("mi", "mi_ratio", "min_entropy", "hint_repeat");
   /** Columns of the selected positions, as iclt_scores holds them. */
   private static final List<String> POSITION_COLUMNS = List.of("doc_id", "split", "position", "band", "label_kind",
-      "label", "small_entropy", "large_entropy", "domain");
+      "balance", "label", "small_entropy", "large_entropy", "domain");
   private static final StructType PARTITION_OUTPUT = new StructType()
       .add("doc_id", DataTypes.StringType).add("position", DataTypes.IntegerType)
       .add("separator", DataTypes.StringType).add("prompt_length", DataTypes.IntegerType)
@@ -231,6 +231,10 @@ public final class IcltStage implements Stage {
     Column inSplits = col("split").isin(settings.splits().toArray());
     if (settings.positions() == IcltSettings.Positions.LABELLED) {
       Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label");
+      if (!List.of(examples.columns()).contains(ProbeExamples.BALANCE)) {
+        // probe_examples written before the balance column: the paper's token balancing.
+        examples = examples.withColumn(ProbeExamples.BALANCE, lit(dev.knowable.label.Balancing.TOKEN.tableValue()));
+      }
       List<String> present = examples.select("band").distinct().as(Encoders.STRING()).collectAsList();
       for (String b : settings.bandNames()) {
         if (!present.contains(b)) {
@@ -249,7 +253,8 @@ public final class IcltStage implements Stage {
       Dataset<Row> in = small.filter(col("entropy").geq(lit((float) b.minNats()))
               .and(col("entropy").lt(lit((float) b.maxNats()))))
           .select(col("doc_id"), col("split"), col("position"), lit(b.name()).as("band"),
-              lit(null).cast(DataTypes.StringType).as("label_kind"), lit(null).cast(DataTypes.IntegerType).as("label"),
+              lit(null).cast(DataTypes.StringType).as("label_kind"),
+              lit(null).cast(DataTypes.StringType).as("balance"), lit(null).cast(DataTypes.IntegerType).as("label"),
               col("entropy").as("small_entropy"), lit(null).cast(DataTypes.FloatType).as("large_entropy"),
               col("domain"));
       all = all == null ? in : all.unionByName(in);
@@ -262,7 +267,7 @@ public final class IcltStage implements Stage {
     if (settings.maxPerCell() == 0) {
       return positions;
     }
-    var order = Window.partitionBy(col("domain"), col("split"), col("band"), col("label"))
+    var order = Window.partitionBy(col("domain"), col("split"), col("band"), col("balance"), col("label"))
         .orderBy(xxhash64(lit(settings.seed()), lit("iclt"), col("doc_id"), col("position")), col("doc_id"),
             col("position"));
     return positions.withColumn("cell_rank", row_number().over(order))
@@ -282,13 +287,20 @@ public final class IcltStage implements Stage {
     trainDomains.add(ProbeSettings.POOLED);
     Column trainDomain = explode(array(trainDomains.stream().map(d -> lit(d)).toArray(Column[]::new)));
     List<Dataset<Row>> parts = new ArrayList<>();
+    double resolution = settings.tieResolution();
+    // MI below the resolution is rounding noise: a tie at 0 (mi_ratio with it).
+    Column belowResolution = col("mi").lt(lit(resolution));
     for (String s : SCORE_COLUMNS) {
-      parts.add(scored(scores, concat(lit("iclt_" + s + "@"), col("separator")), col(s), trainDomain));
+      boolean tied = resolution > 0 && TIED_SCORES.contains(s);
+      Column score = tied ? org.apache.spark.sql.functions.when(belowResolution, lit(0.0)).otherwise(col(s)) : col(s);
+      parts.add(scored(scores, concat(lit("iclt_" + s + "@"), col("separator")), score, trainDomain)
+          .withColumn("tied", tied ? belowResolution : lit(null).cast(DataTypes.BooleanType)));
     }
     // BET on exactly the same positions (one row per position and band: the first separator's).
     String firstSeparator = scores.select("separator").first().getString(0);
     parts.add(scored(scores.filter(col("separator").equalTo(firstSeparator)), lit(ProbeTables.BET),
-        col("small_entropy").cast(DataTypes.DoubleType), trainDomain));
+        col("small_entropy").cast(DataTypes.DoubleType), trainDomain)
+        .withColumn("tied", lit(null).cast(DataTypes.BooleanType)));
     Dataset<Row> all = parts.stream().reduce(Dataset::unionByName).orElseThrow()
         .withColumn("eval_domain", explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
     ProbeSettings probe = ProbeSettings.from(config.raw());
@@ -296,19 +308,33 @@ public final class IcltStage implements Stage {
     extras.put("model_pair", probe.modelPair());
     extras.put("train_domains", trainDomains);
     extras.put("bootstrap_resamples", settings.bootstrapResamples());
+    extras.put("tie_resolution_nats", resolution);
     if (writeMetrics) {
+      StructType full = ProbeTables.schema(METRICS);
+      StructType computed = new StructType(Arrays.stream(full.fields())
+          .filter(f -> !f.name().equals("tied_share")).toArray(org.apache.spark.sql.types.StructField[]::new));
+      List<String> setKeys = List.of("probe_kind", "band", "label_kind", "balance", "train_domain", "eval_domain",
+          "eval_split");
+      // Share of each evaluation set's positions whose score is a tie below the resolution.
+      Dataset<Row> ties = all.groupBy(setKeys.stream().map(c -> col(c)).toArray(Column[]::new))
+          .agg(avg(org.apache.spark.sql.functions.when(col("tied").isNull(), lit(null))
+              .otherwise(col("tied").cast(DataTypes.DoubleType))).as("tied_share"));
       Dataset<Row> metrics = all
           .groupByKey((MapFunction<Row, String>) ProbeMetricsFunction::key, Encoders.STRING())
           .flatMapGroups(new ProbeMetricsFunction(probe.modelPair(), settings.bootstrapResamples(), true),
-              Encoders.row(ProbeTables.schema(METRICS)));
+              Encoders.row(computed))
+          .join(ties, setKeys.toArray(new String[0]), "left")
+          .select(Arrays.stream(full.fieldNames()).map(c -> col(c)).toArray(Column[]::new));
+      extras.put("mi_tied_share", tiedShares(scores, resolution));
       long rows = tables.write(METRICS, metrics, List.of(), extras);
       LOG.info("iclt wrote {} metric rows", rows);
     }
     if (writeComparisons) {
       // Each score against BET on the same positions, both oriented as iclt_metrics chose on val.
       Dataset<Row> signs = tables.read(METRICS, "iclt")
-          .select("probe_kind", "band", "label_kind", "train_domain", "score_sign").distinct();
-      Dataset<Row> comparisons = all.join(signs, new String[] {"probe_kind", "band", "label_kind", "train_domain"})
+          .select("probe_kind", "band", "label_kind", "balance", "train_domain", "score_sign").distinct();
+      Dataset<Row> comparisons = all.join(signs,
+              new String[] {"probe_kind", "band", "label_kind", "balance", "train_domain"})
           .withColumn("score", col("score").multiply(col("score_sign")))
           .groupByKey((MapFunction<Row, String>) PairedComparisons::key, Encoders.STRING())
           .flatMapGroups(new PairedComparisons(probe.modelPair(), settings.bootstrapResamples(), false),
@@ -318,10 +344,35 @@ public final class IcltStage implements Stage {
     }
   }
 
+  /** The scores whose noise floor is MI's: a tie at 0 where MI is below the resolution. */
+  static final List<String> TIED_SCORES = List.of("mi", "mi_ratio");
+
+  /**
+   * Per (domain, separator, split): positions scored and the share with MI below the
+   * resolution, for the manifest (an aggregate: a few rows reach the driver).
+   */
+  private static List<Map<String, Object>> tiedShares(Dataset<Row> scores, double resolution) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Row r : scores.select("domain", "separator", "split", "doc_id", "position", "mi").distinct()
+        .groupBy("domain", "separator", "split")
+        .agg(count(lit(1)), avg(org.apache.spark.sql.functions.when(col("mi").lt(lit(resolution)), 1.0)
+            .otherwise(0.0)))
+        .orderBy("domain", "separator", "split").collectAsList()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("domain", r.getString(0));
+      m.put("separator", r.getString(1));
+      m.put("split", r.getString(2));
+      m.put("positions", r.getLong(3));
+      m.put("mi_below_resolution", r.getDouble(4));
+      out.add(m);
+    }
+    return out;
+  }
+
   /** Rows in the {@link ProbeTables#SCORED} layout plus doc_id and position: one per position, train domain. */
   private static Dataset<Row> scored(Dataset<Row> scores, Column probeKind, Column score, Column trainDomain) {
     return scores.select(probeKind.as("probe_kind"), lit(null).cast(DataTypes.IntegerType).as("layer"), col("band"),
-        col("label_kind"), trainDomain.as("train_domain"), lit(0).as("seed"), col("domain").as("eval_domain"),
+        col("label_kind"), col("balance"), trainDomain.as("train_domain"), lit(0).as("seed"), col("domain").as("eval_domain"),
         col("split").as("eval_split"), score.as("score"), col("label"), col("doc_id"), col("position"));
   }
 }

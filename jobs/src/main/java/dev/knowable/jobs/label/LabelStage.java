@@ -1,12 +1,14 @@
 package dev.knowable.jobs.label;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.score.ScoreStage;
 import dev.knowable.jobs.hidden.HiddenStates;
+import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelSettings;
 import java.util.ArrayList;
@@ -31,7 +33,7 @@ public final class LabelStage implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(LabelStage.class);
   /** Columns of probe_examples before the hidden states, in data-schemas order. */
   private static final List<String> COLUMNS = List.of("doc_id", "split", "position", "token_id", "prev_token_id",
-      "band", "label_kind", "label", "small_entropy", "large_entropy");
+      "band", "label_kind", "balance", "label", "small_entropy", "large_entropy");
 
   @Override
   public String name() {
@@ -40,7 +42,7 @@ public final class LabelStage implements Stage {
 
   @Override
   public String description() {
-    return "Gap labels per entropy band, token-identity and class balancing -> probe_examples";
+    return "Gap labels per entropy band, entropy-matched and token-identity balancing -> probe_examples";
   }
 
   @Override
@@ -72,8 +74,9 @@ public final class LabelStage implements Stage {
     Dataset<Row> small = ScoreStage.withoutRejected(tables, tables.read("small_scores", "score-small"));
     List<Band> bands = ProbeExamples.resolveBands(settings.bands(), small);
     HiddenStates.requireStoredFor(tables, bands);
-    LOG.info("Label stage, run {}: labels from {}, bands {}, kinds {}, balancing key {}", tables.runId(),
-        settings.source(), bands, settings.kinds(), settings.balanceKey());
+    LOG.info("Label stage, run {}: labels from {}, bands {}, kinds {}, balancings {} (key {}, H_S bins of {} nats)",
+        tables.runId(), settings.source(), bands, settings.kinds(), settings.balancings(), settings.balanceKey(),
+        settings.entropyBinNats());
 
     if (settings.source() == LabelSettings.Source.PAIR) {
       requireSameVocabLimit(tables);
@@ -83,10 +86,29 @@ public final class LabelStage implements Stage {
         : ProbeExamples.label(ProbeExamples.joinScores(small,
             ScoreStage.withoutRejected(tables, tables.read("large_scores", "score-large")), bands),
             bands, settings.kinds(), settings.labeler())).persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> tokenBalanced = ProbeExamples.tokenIdentityBalance(ProbeExamples.dropGap(labelled),
-        settings.balanceKey(), settings.seed()).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> kept = ProbeExamples.dropGap(labelled);
+    // Token balancing's intermediate step is counted for the manifest: keep it computed once.
+    List<Dataset<Row>> cached = new ArrayList<>();
+    List<Map<String, Object>> counts = new ArrayList<>(ProbeExamples.classCounts(labelled, "in_band"));
+    Dataset<Row> balanced = null;
     try {
-      Dataset<Row> classBalanced = ProbeExamples.classBalance(tokenBalanced, settings.seed());
+      for (Balancing b : settings.balancings()) {
+        Dataset<Row> tagged = kept.withColumn(ProbeExamples.BALANCE, lit(b.tableValue()));
+        Dataset<Row> one;
+        if (b == Balancing.TOKEN) {
+          Dataset<Row> tokenBalanced = ProbeExamples.tokenIdentityBalance(tagged, settings.balanceKey(),
+              settings.seed()).persist(StorageLevel.MEMORY_AND_DISK());
+          cached.add(tokenBalanced);
+          counts.addAll(ProbeExamples.classCounts(tokenBalanced, "token_identity_balanced"));
+          one = ProbeExamples.classBalance(tokenBalanced, settings.seed());
+        } else {
+          one = ProbeExamples.entropyMatchedBalance(tagged, settings.balanceKey(), settings.entropyBinNats(),
+              settings.seed());
+        }
+        balanced = balanced == null ? one : balanced.unionByName(one);
+      }
+      Dataset<Row> classBalanced = balanced.persist(StorageLevel.MEMORY_AND_DISK());
+      cached.add(classBalanced);
       List<Column> out = new ArrayList<>();
       COLUMNS.forEach(c -> out.add(col(c)));
       ProbeExamples.hiddenColumns(small.schema()).forEach(h -> out.add(col(h)));
@@ -101,17 +123,19 @@ public final class LabelStage implements Stage {
       extras.put("bands", resolved);
       extras.put("label_source", settings.source().name().toLowerCase(java.util.Locale.ROOT));
       extras.put("balance_key", settings.balanceKey().name().toLowerCase(java.util.Locale.ROOT));
+      extras.put("balance", settings.balancings().stream().map(Balancing::tableValue).toList());
+      extras.put("entropy_bin_nats", settings.entropyBinNats());
       extras.put("seed", settings.seed());
       extras.put("positions", ProbeExamples.positionCounts(small));
       // "in_band" rows count every in-band position; its n_class0/1 are the labelled ones
       // before balancing (the rest fell in the gap).
-      List<Map<String, Object>> counts = new ArrayList<>(ProbeExamples.classCounts(labelled, "in_band"));
-      counts.addAll(ProbeExamples.classCounts(tokenBalanced, "token_identity_balanced"));
+      // "class_balanced": the rows written, per balancing (entropy-matched rows are balanced
+      // per cell, hence per class too).
       counts.addAll(ProbeExamples.classCounts(classBalanced, "class_balanced"));
       extras.put("counts", counts);
-      long kept = counts.stream().filter(c -> "class_balanced".equals(c.get("step")))
+      long written = counts.stream().filter(c -> "class_balanced".equals(c.get("step")))
           .mapToLong(c -> (Long) c.get("rows")).sum();
-      if (kept == 0) {
+      if (written == 0) {
         // Nothing to probe: fail with the counts that say why instead of publishing an empty table.
         throw new IllegalStateException("No probe examples survive labelling and balancing in run "
             + tables.runId() + " (bands " + bands + "). Counts per step: " + counts
@@ -123,7 +147,7 @@ public final class LabelStage implements Stage {
           List.of("domain"), extras);
       LOG.info("Label stage wrote {} probe examples", rows);
     } finally {
-      tokenBalanced.unpersist();
+      cached.forEach(Dataset::unpersist);
       labelled.unpersist();
     }
   }

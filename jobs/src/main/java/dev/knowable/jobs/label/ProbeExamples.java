@@ -3,6 +3,7 @@ package dev.knowable.jobs.label;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
@@ -14,6 +15,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 import dev.knowable.hidden.HiddenDtype;
 import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.label.BalanceKey;
+import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.GapLabeler;
 import dev.knowable.label.LabelKind;
@@ -51,6 +53,8 @@ public final class ProbeExamples {
   public static final Pattern HIDDEN_COLUMN = Pattern.compile("hidden_l([0-9]+)");
   /** Columns that identify one balancing population: balancing runs separately per split, domain, band, kind. */
   public static final List<String> POPULATION = List.of("split", "domain", "band", "label_kind");
+  /** The column naming the balancing that produced a row ({@link Balancing#tableValue()}). */
+  public static final String BALANCE = "balance";
 
   /**
    * Rank error allowed for quantile bands: exact quantiles would hold every entropy in
@@ -244,7 +248,7 @@ public final class ProbeExamples {
    * min(n_0(t), n_1(t)) / n_c(t); keys seen in one class only are dropped (probability 0).
    */
   public static Dataset<Row> tokenIdentityBalance(Dataset<Row> labelled, BalanceKey key, long seed) {
-    List<String> groupNames = new ArrayList<>(POPULATION);
+    List<String> groupNames = new ArrayList<>(population(labelled));
     groupNames.addAll(key.columns());
     Column[] group = groupNames.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
     Dataset<Row> perKey = labelled.groupBy(group).agg(
@@ -263,7 +267,8 @@ public final class ProbeExamples {
    * of each class that come first in a seeded random order.
    */
   public static Dataset<Row> classBalance(Dataset<Row> tokenBalanced, long seed) {
-    Column[] population = POPULATION.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+    List<String> names = population(tokenBalanced);
+    Column[] population = names.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
     Dataset<Row> sizes = tokenBalanced.groupBy(population).agg(
         least(sum(when(col("label").equalTo(0), 1).otherwise(0)),
             sum(when(col("label").equalTo(1), 1).otherwise(0))).as("class_size"));
@@ -272,9 +277,66 @@ public final class ProbeExamples {
     var order = Window.partitionBy(byClass.toArray(new Column[0]))
         .orderBy(uniform(seed, "class-balance"), col("doc_id"), col("position"));
     return tokenBalanced.withColumn("class_rank", row_number().over(order))
-        .join(sizes, POPULATION.toArray(new String[0]))
+        .join(sizes, names.toArray(new String[0]))
         .filter(col("class_rank").leq(col("class_size")))
         .drop("class_rank", "class_size");
+  }
+
+  /**
+   * The population columns of a table: {@link #POPULATION}, plus {@link #BALANCE} when the
+   * table has it (rows of different balancings are balanced and counted apart).
+   */
+  public static List<String> population(Dataset<Row> rows) {
+    List<String> out = new ArrayList<>(POPULATION);
+    if (List.of(rows.columns()).contains(BALANCE)) {
+      out.add(BALANCE);
+    }
+    return out;
+  }
+
+  /** The H_S bin column of entropy-matched balancing: floor(H_S / width), as {@link Balancing#entropyBin}. */
+  public static Column entropyBin(double binNats) {
+    return floor(col("small_entropy").cast(DataTypes.DoubleType).divide(lit(binNats)));
+  }
+
+  /**
+   * Entropy-matched balancing (docs/METHOD.md 5.3), per population: the cell of a row is
+   * (token-identity key, H_S bin of {@code binNats}); within each cell the first
+   * min(n_0, n_1) rows of each class in a seeded random order are kept, so every cell (and
+   * hence the population) holds exactly as many class-0 as class-1 rows, and cells seen in
+   * one class only are dropped. One window pass: no further class balancing is needed.
+   */
+  public static Dataset<Row> entropyMatchedBalance(Dataset<Row> labelled, BalanceKey key, double binNats,
+      long seed) {
+    List<Column> cell = new ArrayList<>();
+    population(labelled).forEach(c -> cell.add(col(c)));
+    key.columns().forEach(c -> cell.add(col(c)));
+    cell.add(col("hs_bin"));
+    List<Column> cellAndClass = new ArrayList<>(cell);
+    cellAndClass.add(col("label"));
+    var perCell = Window.partitionBy(cell.toArray(new Column[0]));
+    var order = Window.partitionBy(cellAndClass.toArray(new Column[0]))
+        .orderBy(uniform(seed, "entropy-matched"), col("doc_id"), col("position"));
+    return labelled.withColumn("hs_bin", entropyBin(binNats))
+        .withColumn("cell_size", least(
+            sum(when(col("label").equalTo(0), 1L).otherwise(0L)).over(perCell),
+            sum(when(col("label").equalTo(1), 1L).otherwise(0L)).over(perCell)))
+        .withColumn("class_rank", row_number().over(order))
+        .filter(col("class_rank").leq(col("cell_size")))
+        .drop("hs_bin", "cell_size", "class_rank");
+  }
+
+  /**
+   * Applies one balancing to labelled rows (gap positions already dropped) and tags every
+   * kept row with its {@link #BALANCE} value.
+   */
+  public static Dataset<Row> balance(Dataset<Row> labelled, Balancing balancing, BalanceKey key, double binNats,
+      long seed) {
+    Dataset<Row> tagged = labelled.withColumn(BALANCE, lit(balancing.tableValue()));
+    return switch (balancing) {
+      case TOKEN -> classBalance(tokenIdentityBalance(tagged, key, seed), seed);
+      case ENTROPY_MATCHED -> entropyMatchedBalance(tagged, key, binNats, seed);
+    };
   }
 
   /**
@@ -284,7 +346,8 @@ public final class ProbeExamples {
    * @param step the name of the filtering step these counts follow
    */
   public static List<Map<String, Object>> classCounts(Dataset<Row> rows, String step) {
-    Column[] population = POPULATION.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+    List<String> names = population(rows);
+    Column[] population = names.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
     List<Row> counts = rows.groupBy(population).agg(count(lit(1)).as("rows"),
             sum(when(col("label").equalTo(0), 1L).otherwise(0L)).as("n_class0"),
             sum(when(col("label").equalTo(1), 1L).otherwise(0L)).as("n_class1"))
@@ -293,7 +356,7 @@ public final class ProbeExamples {
     for (Row r : counts) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("step", step);
-      for (String p : POPULATION) {
+      for (String p : names) {
         m.put(p, r.getAs(p));
       }
       m.put("rows", r.getLong(r.fieldIndex("rows")));

@@ -20,9 +20,11 @@ import org.apache.spark.sql.RowFactory;
  * <ul>
  *   <li>Candidates: every scored identity (probe kind, layer, seed) that is not a baseline
  *       (linear and mlp probes; ICLT scores).</li>
- *   <li>Baselines: bet, and with {@code strongestContext} the context_k&lt;k&gt; whose AUC
- *       on this evaluation set is the highest (chosen on the evaluation set itself, which
- *       favours the control).</li>
+ *   <li>Baselines: bet; the combined control combined_k&lt;k&gt; (one-hot last k ids with
+ *       H_S and position: the strongest control, when trained); and with
+ *       {@code strongestContext} the single context_k&lt;k&gt; whose AUC on this evaluation
+ *       set is the highest (chosen on the evaluation set itself, which favours the
+ *       control).</li>
  * </ul>
  * Rows are keyed by (doc_id, position) and taken in that order, so the numbers do not
  * depend on how Spark delivered them.
@@ -43,6 +45,7 @@ public final class PairedComparisons implements FlatMapGroupsFunction<String, Ro
   /** The grouping key: one evaluation set. */
   public static String key(Row r) {
     return r.<String>getAs("band") + '\u0001' + r.<String>getAs("label_kind") + '\u0001'
+        + r.<String>getAs("balance") + '\u0001'
         + r.<String>getAs("train_domain") + '\u0001' + r.<String>getAs("eval_domain") + '\u0001'
         + r.<String>getAs("eval_split");
   }
@@ -77,7 +80,7 @@ public final class PairedComparisons implements FlatMapGroupsFunction<String, Ro
     Map.Entry<Identity, Map<String, Point>> bestContext = null;
     double bestContextAuc = Double.NEGATIVE_INFINITY;
     for (Map.Entry<Identity, Map<String, Point>> e : scored.entrySet()) {
-      if (e.getKey().kind().equals(ProbeTables.BET)) {
+      if (isBaseline(e.getKey().kind()) && !e.getKey().kind().startsWith(ProbeTables.CONTEXT_PREFIX)) {
         baselines.add(e);
       } else if (strongestContext && e.getKey().kind().startsWith(ProbeTables.CONTEXT_PREFIX)) {
         double auc = auc(e.getValue());
@@ -92,8 +95,7 @@ public final class PairedComparisons implements FlatMapGroupsFunction<String, Ro
     }
     List<Row> out = new ArrayList<>();
     for (Map.Entry<Identity, Map<String, Point>> candidate : scored.entrySet()) {
-      String kind = candidate.getKey().kind();
-      if (kind.equals(ProbeTables.BET) || kind.startsWith(ProbeTables.CONTEXT_PREFIX)) {
+      if (isBaseline(candidate.getKey().kind())) {
         continue;
       }
       for (Map.Entry<Identity, Map<String, Point>> baseline : baselines) {
@@ -125,9 +127,15 @@ public final class PairedComparisons implements FlatMapGroupsFunction<String, Ro
     PairedBootstrap.Difference d = PairedBootstrap.aucDifference(a, b, y, docs, resamples,
         (key + id + baseline.getKey()).hashCode());
     return RowFactory.create(modelPair, id.kind(), id.layer(), id.seed(), baseline.getKey().kind(),
-        first.getAs("band"), first.getAs("label_kind"), first.getAs("train_domain"), first.getAs("eval_domain"),
+        first.getAs("band"), first.getAs("label_kind"), first.getAs("balance"), first.getAs("train_domain"), first.getAs("eval_domain"),
         first.getAs("eval_split"), d.groups(), n - n1, n1, d.aucA(), d.aucB(), d.difference(), d.low(), d.high(),
         resamples);
+  }
+
+  /** BET and the controls: compared against, never candidates. */
+  static boolean isBaseline(String kind) {
+    return kind.equals(ProbeTables.BET) || kind.startsWith(ProbeTables.CONTEXT_PREFIX)
+        || kind.startsWith(ProbeTables.COMBINED_PREFIX);
   }
 
   private static double auc(Map<String, Point> points) {

@@ -58,7 +58,7 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
   /** The grouping key of a row: its probe. */
   static String key(Row r) {
     return r.getAs("probe_kind") + "\u0001" + r.getAs("layer") + "\u0001" + r.getAs("band") + "\u0001"
-        + r.getAs("label_kind") + "\u0001" + r.getAs("train_domain") + "\u0001" + r.getAs("seed");
+        + r.getAs("label_kind") + "\u0001" + r.getAs("balance") + "\u0001" + r.getAs("train_domain") + "\u0001" + r.getAs("seed");
   }
 
   /** A trained probe's scorer for the evaluation rows. */
@@ -113,7 +113,7 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
     Row first = held.first;
     String kind = first.getAs("probe_kind");
     String config = kind + " layer=" + first.getAs("layer") + " band=" + first.getAs("band") + " kind="
-        + first.getAs("label_kind") + " train_domain=" + first.getAs("train_domain") + " seed=" + first.getAs("seed");
+        + first.getAs("label_kind") + " balance=" + first.getAs("balance") + " train_domain=" + first.getAs("train_domain") + " seed=" + first.getAs("seed");
     int[] trainY = train.labels;
     int[] valY = val.labels;
     if (java.util.Arrays.stream(trainY).distinct().count() < 2) {
@@ -132,9 +132,10 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
       dev.knowable.probe.MlpScorer mlp = new dev.knowable.probe.MlpScorer(w);
       scorer = x -> mlp.probabilityOfClass1(x.features());
       model = new Object[] {w.inputDim(), w.hiddenDim(), w.w1(), w.b1(), w.w2(), w.b2(), (long) train.size(),
-          (long) val.size(), fit.epochsRun(), fit.bestEpoch(), val.size() == 0 ? null : fit.bestValLoss(), null};
-      summary = fit.epochsRun() + " epochs, best epoch " + fit.bestEpoch() + " (val loss "
-          + String.format("%.4f", fit.bestValLoss()) + ")";
+          (long) val.size(), fit.epochsRun(), fit.bestEpoch(), val.size() == 0 ? null : fit.bestValLoss(), null,
+          fit.converged()};
+      summary = fit.epochsRun() + " epochs" + (fit.converged() ? "" : " (cap reached)") + ", best epoch "
+          + fit.bestEpoch() + " (val loss " + String.format("%.4f", fit.bestValLoss()) + ")";
     } else {
       LogisticProbeTrainer.Fit fit;
       int inputDim;
@@ -145,6 +146,16 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
         float intercept = (float) fit.intercept();
         // Scored with the weights as probe_models stores them (floats), as the apply stage does.
         scorer = x -> storedLinear(stored, intercept, x.features());
+        inputDim = fit.weights().length;
+      } else if (kind.startsWith(ProbeTables.COMBINED_PREFIX)) {
+        int k = Integer.parseInt(kind.substring(ProbeTables.COMBINED_PREFIX.length()));
+        ContextFeatures encoder = new ContextFeatures(k, maxTokenId);
+        int oneHotDim = encoder.size();
+        fit = LogisticProbeTrainer.trainMixed(active(train, encoder), floatRows(train), trainY, active(val, encoder),
+            floatRows(val), valY, oneHotDim, settings.linear().grid(), settings.linear().maxIter(),
+            settings.linear().tolerance());
+        LogisticProbeTrainer.Fit f = fit;
+        scorer = x -> LogisticProbeTrainer.mixedProbability(f, oneHotDim, encoder.active(x.context()), x.features());
         inputDim = fit.weights().length;
       } else {
         int k = Integer.parseInt(kind.substring(ProbeTables.CONTEXT_PREFIX.length()));
@@ -160,7 +171,7 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
       Double valLoss = val.size() == 0 ? null : fit.valLosses()[java.util.Arrays.binarySearch(fit.grid(),
           fit.regParam())];
       model = new Object[] {inputDim, 0, w, new float[] {(float) fit.intercept()}, null, null, (long) train.size(),
-          (long) val.size(), fit.iterations(), null, valLoss, fit.regParam()};
+          (long) val.size(), fit.iterations(), null, valLoss, fit.regParam(), fit.converged()};
       summary = fit.iterations() + " iterations" + (fit.converged() ? "" : " (not converged)") + ", penalty "
           + fit.regParam() + " (val loss " + (valLoss == null ? "-" : String.format("%.4f", valLoss)) + ")";
     }
@@ -187,6 +198,7 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
     out.add(first.getAs("layer"));
     out.add(first.getAs("band"));
     out.add(first.getAs("label_kind"));
+    out.add(first.getAs("balance"));
     out.add(first.getAs("train_domain"));
     out.add(seed);
     out.addAll(java.util.Arrays.asList(model));
@@ -215,6 +227,16 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
   /** The rows' features, or no rows of no features when the group is empty. */
   private static dev.knowable.probe.FeatureRows dense(ProbeTaskRows.Group g) {
     return g.features != null ? g.features : dev.knowable.probe.FeatureRows.of(new float[0][]);
+  }
+
+  /** The rows' few dense control features (H_S, H_S^2, ln(1 + position)) as float arrays. */
+  private static float[][] floatRows(ProbeTaskRows.Group g) {
+    float[][] out = new float[g.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = new float[g.features.dim()];
+      g.features.copyRow(i, out[i], 0);
+    }
+    return out;
   }
 
   private static int[][] active(ProbeTaskRows.Group g, ContextFeatures encoder) {

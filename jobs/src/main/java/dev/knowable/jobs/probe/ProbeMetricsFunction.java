@@ -141,7 +141,7 @@ public final class ProbeMetricsFunction implements FlatMapGroupsFunction<String,
           bootstrapSeed);
       BestThreshold.Threshold oracle = bet ? BestThreshold.best(scores, labels) : null;
       out.add(RowFactory.create(modelPair, probeKind, first.getAs("layer"), first.getAs("band"),
-          first.getAs("label_kind"), trainDomain, e.getKey().get(0), e.getKey().get(1), seed,
+          first.getAs("label_kind"), first.getAs("balance"), trainDomain, e.getKey().get(0), e.getKey().get(1), seed,
           labels.length - n1, n1, RocAuc.exact(scores, labels), ci.low(), ci.high(),
           rule == null ? null : BestThreshold.accuracy(scores, labels, rule.threshold(), rule.direction()),
           rule == null ? null : rule.threshold(), rule == null ? null : rule.direction(),

@@ -94,7 +94,11 @@ public final class ProbeStage implements Stage {
     List<String> kinds = settings.labelKinds().stream().map(LabelKind::tableValue).toList();
     Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label")
         .filter(col("label_kind").isin(kinds.toArray()));
-    if (settings.contextKs().stream().anyMatch(k -> k > 2)) {
+    if (!List.of(examples.columns()).contains(ProbeExamples.BALANCE)) {
+      // probe_examples written before the balance column: the paper's token balancing.
+      examples = examples.withColumn(ProbeExamples.BALANCE, lit(dev.knowable.label.Balancing.TOKEN.tableValue()));
+    }
+    if (settings.maxContextK() > 2) {
       examples = withContextIds(examples, tables);
     }
     examples = examples.persist(StorageLevel.MEMORY_AND_DISK());
@@ -126,7 +130,7 @@ public final class ProbeStage implements Stage {
       if (settings.bet()) {
         scored.add(betScores(evalRows, trainDomains, firstSeed));
       }
-      int maxTokenId = settings.contextKs().isEmpty() ? 0 : maxTokenId(examples);
+      int maxTokenId = settings.maxContextK() == 0 ? 0 : maxTokenId(examples);
       Dataset<Row> rows = fitRows(spark, examples, layers, trainDomains, settings);
       if (rows != null) {
         fits = rows.groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key,
@@ -164,20 +168,11 @@ public final class ProbeStage implements Stage {
           ? spark.createDataFrame(List.of(), ProbeTables.schema(ProbeTables.MODELS))
           : fits.select(List.of(ProbeTables.schema(ProbeTables.MODELS).fieldNames()).stream().map(c -> col(c))
               .toArray(Column[]::new));
-      if (!settings.contextKs().isEmpty()) {
+      if (settings.maxContextK() > 0) {
         extras.put("context_max_token_id", maxTokenId);
       }
-      if (fits != null && settings.mlp() != null) {
-        // Training cut short: the best validation loss came in the last allowed epoch, so
-        // more epochs might have helped (the report shows this count next to the MLP rows).
-        Row mlp = fits.filter(col("probe_kind").equalTo(ProbeTables.MLP))
-            .agg(count(lit(1)), sum(when(col("best_epoch").equalTo(col("epochs_run"))
-                .and(col("epochs_run").equalTo(settings.mlp().maxEpochs())), 1L).otherwise(0L)))
-            .first();
-        extras.put("mlp_fits", mlp.getLong(0));
-        extras.put("mlp_best_epoch_is_last", mlp.isNullAt(1) ? 0L : mlp.getLong(1));
-        LOG.info("MLP probes: {} of {} kept their last allowed epoch ({} max-epochs): training was cut short",
-            extras.get("mlp_best_epoch_is_last"), mlp.getLong(0), settings.mlp().maxEpochs());
+      if (fits != null) {
+        extras.putAll(ProbeConvergence.counts(fits, settings));
       }
       tables.write(ProbeTables.MODELS, models, List.of("probe_kind"), extras);
       tables.write(ProbeTables.CROSS_DOMAIN, crossDomain(tables.read(ProbeTables.METRICS, name())), List.of(),
@@ -253,19 +248,19 @@ public final class ProbeStage implements Stage {
   /** BET rows: score = H_S on every evaluation row, once per train domain (whose val split picks the threshold). */
   private static Dataset<Row> betScores(Dataset<Row> evalRows, List<String> trainDomains, int seed) {
     return evalRows.select(lit(ProbeTables.BET).as("probe_kind"), lit(null).cast(DataTypes.IntegerType).as("layer"),
-        col("band"), col("label_kind"), explode(literalArray(trainDomains)).as("train_domain"), lit(seed).as("seed"),
+        col("band"), col("label_kind"), col("balance"), explode(literalArray(trainDomains)).as("train_domain"), lit(seed).as("seed"),
         col("domain").as("eval_domain"), col("split").as("eval_split"),
         col("small_entropy").cast(DataTypes.DoubleType).as("score"), col("label"), col("doc_id"), col("position"));
   }
 
   /** The evaluation scores the probe tasks returned, one row each. */
   private static Dataset<Row> fitScores(Dataset<Row> fits) {
-    return fits.select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"),
-            col("seed"),
+    return fits.select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("balance"),
+            col("train_domain"), col("seed"),
             explode(arrays_zip(col("eval_domains"), col("eval_splits"), col("eval_scores"), col("eval_labels"),
                 col("eval_doc_ids"), col("eval_positions"))).as("e"))
-        .select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("train_domain"), col("seed"),
-            col("e.eval_domains").as("eval_domain"), col("e.eval_splits").as("eval_split"),
+        .select(col("probe_kind"), col("layer"), col("band"), col("label_kind"), col("balance"), col("train_domain"),
+            col("seed"), col("e.eval_domains").as("eval_domain"), col("e.eval_splits").as("eval_split"),
             col("e.eval_scores").as("score"), col("e.eval_labels").as("label"), col("e.eval_doc_ids").as("doc_id"),
             col("e.eval_positions").as("position"));
   }
@@ -334,16 +329,35 @@ public final class ProbeStage implements Stage {
           noFeatures, org.apache.spark.sql.functions.slice(context, 1, k), trainDomains, fitTargets)
           .withColumn("seed", firstSeed));
     }
-    LOG.info("Training probes: {} layers x train domains {}; linear {}, MLP seeds {}, context ks {}; one task each",
-        layers.size(), trainDomains, settings.linearProbe(), settings.mlp() == null ? List.of() : settings.seeds(),
-        settings.contextKs());
+    if (settings.combinedK() > 0) {
+      int k = settings.combinedK();
+      parts.add(probeRows(examples, ProbeTables.COMBINED_PREFIX + k, lit(null).cast(DataTypes.IntegerType),
+          ProbeTaskRows.halfBytes(combinedFeatures()), org.apache.spark.sql.functions.slice(context, 1, k),
+          trainDomains, fitTargets)
+          .withColumn("seed", firstSeed));
+    }
+    LOG.info("Training probes: {} layers x train domains {}; linear {}, MLP seeds {}, context ks {}, combined k {};"
+        + " one task each", layers.size(), trainDomains, settings.linearProbe(),
+        settings.mlp() == null ? List.of() : settings.seeds(), settings.contextKs(), settings.combinedK());
     return parts.stream().reduce(Dataset::unionByName).orElse(null);
+  }
+
+  /**
+   * The dense features of the combined control: H_S, H_S^2 and ln(1 + position), the
+   * cheap features besides the token ids that could tell the label (the report's "strongest
+   * control"; the trainer standardises them). They cross the shuffle as fp16 like the hidden
+   * states (a step of 0.004 nats at H_S in [4, 8): ties only between nearly equal entropies).
+   */
+  static Column combinedFeatures() {
+    Column h = col("small_entropy").cast(DataTypes.DoubleType);
+    return array(h, h.multiply(h), org.apache.spark.sql.functions.log1p(col("position").cast(DataTypes.DoubleType)))
+        .cast(DataTypes.createArrayType(DataTypes.FloatType));
   }
 
   private static Dataset<Row> probeRows(Dataset<Row> examples, String kind, Column layer, Column features,
       Column context, List<String> trainDomains, Column fitTargets) {
     Dataset<Row> base = examples.select(lit(kind).as("probe_kind"), layer.as("layer"), col("band"),
-        col("label_kind"), col("domain"), col("split"), col("label"), features.as("features"),
+        col("label_kind"), col("balance"), col("domain"), col("split"), col("label"), features.as("features"),
         context.as("context"), col("doc_id"), col("position"));
     Dataset<Row> fit = base.filter(col("split").isin("train", "val"))
         .withColumn("train_domain", explode(fitTargets))
@@ -358,7 +372,7 @@ public final class ProbeStage implements Stage {
   /** Mean and spread over seeds of test AUC per train domain x eval domain x probe. */
   static Dataset<Row> crossDomain(Dataset<Row> metrics) {
     return metrics.filter(col("eval_split").equalTo("test"))
-        .groupBy("model_pair", "probe_kind", "layer", "band", "label_kind", "train_domain", "eval_domain")
+        .groupBy("model_pair", "probe_kind", "layer", "band", "label_kind", "balance", "train_domain", "eval_domain")
         .agg(count(lit(1)).as("n_seeds"), avg("auc").as("auc_mean"), stddev_samp("auc").as("auc_std"),
             avg("accuracy").as("accuracy_mean"), max("n_class0").as("n_class0"),
             max("n_class1").as("n_class1"));

@@ -18,16 +18,18 @@ public final class ProbeTables {
   public static final String MLP = "mlp";
   public static final String BET = "bet";
   public static final String CONTEXT_PREFIX = "context_k";
+  /** The combined control: one-hot last k ids with H_S, H_S^2 and log(1 + position). */
+  public static final String COMBINED_PREFIX = "combined_k";
 
   /** The identity of one trained probe, shared by the scored rows, metrics and models. */
-  public static final List<String> PROBE_IDENTITY = List.of("probe_kind", "layer", "band", "label_kind", "train_domain",
-      "seed");
+  public static final List<String> PROBE_IDENTITY = List.of("probe_kind", "layer", "band", "label_kind", "balance",
+      "train_domain", "seed");
 
   /** Rows of an evaluated probe: identity, evaluation set, score, label. */
   public static final StructType SCORED = new StructType()
       .add("probe_kind", DataTypes.StringType).add("layer", DataTypes.IntegerType)
       .add("band", DataTypes.StringType).add("label_kind", DataTypes.StringType)
-      .add("train_domain", DataTypes.StringType).add("seed", DataTypes.IntegerType)
+      .add("balance", DataTypes.StringType).add("train_domain", DataTypes.StringType).add("seed", DataTypes.IntegerType)
       .add("eval_domain", DataTypes.StringType).add("eval_split", DataTypes.StringType)
       .add("score", DataTypes.DoubleType).add("label", DataTypes.IntegerType);
 

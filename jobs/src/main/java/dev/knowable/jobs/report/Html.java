@@ -90,11 +90,13 @@ final class Html {
   }
 
   void headlineTable(List<ReportStage.Headline> rows) {
-    sb.append("<table id=\"headline-table\"><tr><th class=\"l\">probe</th><th>test AUC</th><th>95% interval</th>"
-        + "<th>seeds</th><th>class 0</th><th>class 1</th></tr>\n");
+    sb.append("<table id=\"headline-table\"><tr><th class=\"l\">balancing</th><th class=\"l\">probe</th>"
+        + "<th>test AUC</th><th>95% interval</th><th>seeds</th><th>class 0</th><th>class 1</th></tr>\n");
     for (ReportStage.Headline h : rows) {
-      sb.append("<tr class=\"headline\" data-probe=\"").append(esc(h.probeKind())).append("\" data-layer=\"")
-          .append(h.layer() == null ? "" : h.layer()).append("\"><td class=\"l\">").append(esc(h.label()))
+      sb.append("<tr class=\"headline\" data-balance=\"").append(esc(h.balance())).append("\" data-probe=\"")
+          .append(esc(h.probeKind())).append("\" data-layer=\"").append(h.layer() == null ? "" : h.layer())
+          .append("\"><td class=\"l\">").append(esc(h.balance())).append("</td><td class=\"l\">")
+          .append(esc(h.label()))
           .append("</td><td class=\"auc\">").append(num(h.auc())).append("</td><td>[").append(num(h.ciLow()))
           .append(", ").append(num(h.ciHigh())).append("]</td><td>").append(h.seeds()).append("</td><td>")
           .append(h.nClass0()).append("</td><td>").append(h.nClass1()).append("</td></tr>\n");
@@ -107,11 +109,13 @@ final class Html {
       p("No probe_comparisons in this run.");
       return;
     }
-    sb.append("<table id=\"difference-table\"><tr><th class=\"l\">probe</th><th class=\"l\">baseline</th>"
+    sb.append("<table id=\"difference-table\"><tr><th class=\"l\">balancing</th><th class=\"l\">probe</th>"
+        + "<th class=\"l\">baseline</th>"
         + "<th>AUC difference</th><th>95% interval (documents resampled)</th><th>seed</th></tr>\n");
     for (ReportStage.Difference d : rows) {
       String cls = d.low() > 0 ? "pos" : d.high() < 0 ? "neg" : "";
-      sb.append("<tr><td class=\"l\">").append(esc(d.probeKind())).append(" (layer ").append(d.layer())
+      sb.append("<tr><td class=\"l\">").append(esc(d.balance())).append("</td><td class=\"l\">")
+          .append(esc(d.probeKind())).append(" (layer ").append(d.layer())
           .append(")</td><td class=\"l\">").append(esc(d.baseline())).append("</td><td class=\"").append(cls)
           .append("\">").append(signed(d.difference())).append("</td><td>[").append(signed(d.low())).append(", ")
           .append(signed(d.high())).append("]</td><td>").append(d.seed()).append("</td></tr>\n");

@@ -81,16 +81,16 @@ public final class ReportStage implements Stage {
   }
 
   /** One headline row: pooled test AUC over seeds of one probe (kind, layer) in the headline band. */
-  public record Headline(String probeKind, Integer layer, long seeds, double auc, double ciLow, double ciHigh,
-      long nClass0, long nClass1) {
+  public record Headline(String balance, String probeKind, Integer layer, long seeds, double auc, double ciLow,
+      double ciHigh, long nClass0, long nClass1) {
     public String label() {
       return layer == null ? probeKind : probeKind + " (layer " + layer + ")";
     }
   }
 
   /** One paired comparison row (probe_comparisons, pooled test, lowest seed). */
-  public record Difference(String probeKind, int layer, int seed, String baseline, double difference, double low,
-      double high) {}
+  public record Difference(String balance, String probeKind, int layer, int seed, String baseline,
+      double difference, double low, double high) {}
 
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
@@ -99,12 +99,17 @@ public final class ReportStage implements Stage {
     Dataset<Row> metrics = tables.read("probe_metrics", "probe").withColumn("source_run_id", lit(config.runId()))
         .withColumn("config_fingerprint", lit(String.valueOf(tables.readManifest("probe_metrics")
             .get("config_fingerprint"))));
-    List<Row> cross = AggregateStage.crossDomain(metrics).collectAsList(); // one row per probe config: small
+    List<Row> allCross = AggregateStage.crossDomain(metrics).collectAsList(); // one row per probe config: small
+    // The balancings in config order (knowable.label.balance): the first leads; the sections
+    // below the headline show it alone.
+    List<String> balances = balanceOrder(config, allCross);
+    String lead = balances.get(0);
+    List<Row> cross = allCross.stream().filter(x -> lead.equals(x.getAs("balance"))).toList();
     String band = headlineBand(config, cross);
     String labelKind = cross.stream().map(x -> x.<String>getAs("label_kind")).filter("gap"::equals).findFirst()
         .orElse(cross.isEmpty() ? "gap" : cross.get(0).getAs("label_kind"));
-    List<Headline> headline = headline(cross, band, labelKind);
-    List<Difference> differences = differences(tables, band, labelKind);
+    List<Headline> headline = headline(allCross, band, labelKind, balances);
+    List<Difference> differences = differences(tables, band, labelKind, balances);
 
     Html html = new Html("knowable report: run " + config.runId());
     html.nav(List.of("headline", "cross-domain", "roc", "layers", "bands", "density", "iclt", "tokens", "config"));
@@ -112,8 +117,13 @@ public final class ReportStage implements Stage {
     html.p("Probes trained on every domain pooled (train domain <b>all</b>) and evaluated on the pooled test split "
         + "(<b>all</b>), band <b>" + esc(band) + "</b>, label kind <b>" + esc(labelKind) + "</b>. AUC: mean over "
         + "seeds; interval: mean over seeds of each seed's 95% bootstrap interval. Class 1 (aleatoric) is the "
-        + "positive class; 0.5 is chance. Linear, BET and context probes are deterministic (one seed); MLPs "
-        + "are trained with every seed.");
+        + "positive class; 0.5 is chance. Linear, BET, context and combined controls are deterministic (one "
+        + "seed); MLPs are trained with every seed. Balancing <b>" + esc(lead) + "</b> leads "
+        + (balances.size() > 1 ? "(the others follow it: " + esc(String.join(", ", balances.subList(1,
+            balances.size()))) + ")" : "") + ": entropy_matched equalises the classes within each (token, H_S bin) "
+        + "cell, so BET and the current-token control sit near 0.5 and what a probe finds is not H_S or the "
+        + "token; token is the paper's token-identity balancing. combined_k&lt;k&gt; is the strongest control: one "
+        + "logistic regression on the last k token ids with H_S, H_S&sup2; and ln(1 + position)." + mlpNote(tables));
     html.headlineTable(headline);
     html.p("Paired differences (probe_comparisons): the probe's AUC minus the baseline's on exactly the same test "
         + "positions, with a 95% interval that resamples documents. The probe beats the baseline when the lower "
@@ -155,6 +165,7 @@ public final class ReportStage implements Stage {
     System.out.println();
     System.out.println("Report: " + dest + " (" + bytes.length / 1024 + " KiB)");
     System.out.print(consoleTable(headline, differences, band, labelKind));
+    System.out.print(mlpNote(tables).isEmpty() ? "" : mlpNote(tables).trim() + "\n");
   }
 
   private static void timed(String section, Runnable work) {
@@ -164,6 +175,45 @@ public final class ReportStage implements Stage {
   }
 
   // ---- headline -------------------------------------------------------------------------
+
+  /** The balancings present, in the order knowable.label.balance lists them (others after, sorted). */
+  static List<String> balanceOrder(KnowableConfig config, List<Row> cross) {
+    TreeSet<String> present = new TreeSet<>();
+    cross.forEach(x -> present.add(x.getAs("balance")));
+    List<String> out = new ArrayList<>();
+    try {
+      for (String b : new SettingsReader(config.raw()).strings("knowable.label.balance")) {
+        String v = dev.knowable.label.Balancing.parse(b).tableValue();
+        if (present.remove(v)) {
+          out.add(v);
+        }
+      }
+    } catch (RuntimeException e) {
+      // not configured or not parseable: the order found
+    }
+    out.addAll(present);
+    if (out.isEmpty()) {
+      throw new IllegalStateException("report: probe_metrics of this run has no test rows");
+    }
+    return out;
+  }
+
+  /** How many MLP fits reached max-epochs (probe_models manifest), as a sentence; empty when unknown. */
+  static String mlpNote(RunTables tables) {
+    if (!tables.isCommitted("probe_models")) {
+      return "";
+    }
+    Map<String, Object> m = tables.readManifest("probe_models");
+    Object fits = m.get("mlp_fits");
+    Object cap = m.get("mlp_stopped_at_cap");
+    if (fits == null || cap == null) {
+      return "";
+    }
+    return " MLP training: " + cap + " of " + fits + " fits reached max-epochs = " + m.get("mlp_max_epochs")
+        + " before early stopping (patience " + m.get("mlp_patience") + ", min-delta " + m.get("mlp_min_delta")
+        + "); logistic fits not converged: " + m.get("logistic_not_converged") + " of " + m.get("logistic_fits")
+        + ".";
+  }
 
   /** The first configured band when the run has it, else the first band in the metrics. */
   static String headlineBand(KnowableConfig config, List<Row> cross) {
@@ -189,16 +239,21 @@ public final class ReportStage implements Stage {
         && POOLED.equals(x.getAs("train_domain")) && POOLED.equals(x.getAs("eval_domain"));
   }
 
-  static List<Headline> headline(List<Row> cross, String band, String labelKind) {
+  static List<Headline> headline(List<Row> cross, String band, String labelKind, List<String> balances) {
     List<Headline> out = new ArrayList<>();
     for (Row x : cross) {
       if (pooledRow(x, band, labelKind)) {
-        out.add(new Headline(x.getAs("probe_kind"), x.getAs("layer"), x.<Long>getAs("n_seeds"),
+        out.add(new Headline(x.getAs("balance"), x.getAs("probe_kind"), x.getAs("layer"), x.<Long>getAs("n_seeds"),
             x.<Double>getAs("auc_mean"), nz(x.getAs("auc_ci_low")), nz(x.getAs("auc_ci_high")),
             x.<Long>getAs("n_class0"), x.<Long>getAs("n_class1")));
       }
     }
     out.sort((a, b) -> {
+      int ba = balances.indexOf(a.balance());
+      int bb = balances.indexOf(b.balance());
+      if (ba != bb) {
+        return Integer.compare(ba, bb);
+      }
       int ka = kindOrder(a.probeKind());
       int kb = kindOrder(b.probeKind());
       if (ka != kb) {
@@ -215,7 +270,7 @@ public final class ReportStage implements Stage {
       case "mlp" -> 0;
       case "linear" -> 1;
       case "bet" -> 2;
-      default -> 3;
+      default -> kind.startsWith("combined_k") ? 3 : 4;
     };
   }
 
@@ -223,47 +278,57 @@ public final class ReportStage implements Stage {
     return d == null ? Double.NaN : (Double) d;
   }
 
-  static List<Difference> differences(RunTables tables, String band, String labelKind) {
+  static List<Difference> differences(RunTables tables, String band, String labelKind, List<String> balances) {
     if (!tables.isCommitted("probe_comparisons")) {
       return List.of();
     }
     Dataset<Row> c = tables.read("probe_comparisons", "probe").filter(col("band").equalTo(band)
         .and(col("label_kind").equalTo(labelKind)).and(col("train_domain").equalTo(POOLED))
         .and(col("eval_domain").equalTo(POOLED)).and(col("eval_split").equalTo("test")))
-        .orderBy("probe_kind", "layer", "baseline_kind", "seed");
+        .filter(col("balance").isin(balances.toArray()))
+        .orderBy("balance", "probe_kind", "layer", "baseline_kind", "seed");
     List<Difference> out = new ArrayList<>();
     TreeSet<String> seen = new TreeSet<>();
     for (Row x : c.collectAsList()) { // a few rows per probe: pooled only
       String baseline = x.getAs("baseline_kind");
-      String key = x.getAs("probe_kind") + "/" + x.getAs("layer") + "/" + (baseline.equals("bet") ? "bet" : "ctx");
+      String key = x.getAs("balance") + "/" + x.getAs("probe_kind") + "/" + x.getAs("layer") + "/" + baseline;
       if (seen.add(key)) { // the lowest seed
-        out.add(new Difference(x.getAs("probe_kind"), x.<Integer>getAs("layer"), x.<Integer>getAs("seed"), baseline,
+        out.add(new Difference(x.getAs("balance"), x.getAs("probe_kind"), x.<Integer>getAs("layer"), x.<Integer>getAs("seed"), baseline,
             x.<Double>getAs("auc_difference"), x.<Double>getAs("difference_ci_low"),
             x.<Double>getAs("difference_ci_high")));
       }
     }
     out.sort((a, b) -> {
+      int bal = Integer.compare(balances.indexOf(a.balance()), balances.indexOf(b.balance()));
+      if (bal != 0) {
+        return bal;
+      }
       int k = Integer.compare(kindOrder(a.probeKind()), kindOrder(b.probeKind()));
       return k != 0 ? k : a.layer() != b.layer() ? Integer.compare(a.layer(), b.layer())
-          : Boolean.compare(!a.baseline().equals("bet"), !b.baseline().equals("bet"));
+          : Integer.compare(baselineOrder(a.baseline()), baselineOrder(b.baseline()));
     });
     return out;
+  }
+
+  /** Combined control first (the strongest), then BET, then the best single context control. */
+  private static int baselineOrder(String baseline) {
+    return baseline.startsWith("combined_k") ? 0 : baseline.equals("bet") ? 1 : 2;
   }
 
   static String consoleTable(List<Headline> headline, List<Difference> differences, String band, String labelKind) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "Pooled test AUC (train all -> eval all), band %s, label %s:%n", band,
         labelKind));
-    sb.append(String.format(Locale.ROOT, "  %-22s %6s  %-17s %5s %8s%n", "probe", "AUC", "95% interval", "seeds",
-        "n test"));
+    sb.append(String.format(Locale.ROOT, "  %-16s %-22s %6s  %-17s %5s %8s%n", "balance", "probe", "AUC",
+        "95% interval", "seeds", "n test"));
     for (Headline h : headline) {
-      sb.append(String.format(Locale.ROOT, "  %-22s %6.3f  [%6.3f, %6.3f] %5d %8d%n", h.label(), h.auc(), h.ciLow(),
-          h.ciHigh(), h.seeds(), h.nClass0() + h.nClass1()));
+      sb.append(String.format(Locale.ROOT, "  %-16s %-22s %6.3f  [%6.3f, %6.3f] %5d %8d%n", h.balance(), h.label(),
+          h.auc(), h.ciLow(), h.ciHigh(), h.seeds(), h.nClass0() + h.nClass1()));
     }
     if (!differences.isEmpty()) {
       sb.append("Paired differences on the same test positions (documents resampled):\n");
       for (Difference d : differences) {
-        sb.append(String.format(Locale.ROOT, "  %-22s - %-12s %+7.3f  [%+7.3f, %+7.3f]%n",
+        sb.append(String.format(Locale.ROOT, "  %-16s %-22s - %-12s %+7.3f  [%+7.3f, %+7.3f]%n", d.balance(),
             d.probeKind() + " (layer " + d.layer() + ")", d.baseline(), d.difference(), d.low(), d.high()));
       }
     }
@@ -349,11 +414,13 @@ public final class ReportStage implements Stage {
         contextAuc = x.getAs("auc_mean");
       }
     }
+    String balance = cross.get(0).getAs("balance");
     Dataset<Row> examples = tables.read("probe_examples", "label").filter(col("split").equalTo("test")
-        .and(col("band").equalTo(band)).and(col("label_kind").equalTo(labelKind)));
+        .and(col("band").equalTo(band)).and(col("label_kind").equalTo(labelKind))
+        .and(col("balance").equalTo(balance)));
     Dataset<Row> models = spark.read().parquet(tables.tablePath("probe_models").toString())
         .filter(col("band").equalTo(band).and(col("label_kind").equalTo(labelKind))
-            .and(col("train_domain").equalTo(POOLED)));
+            .and(col("train_domain").equalTo(POOLED)).and(col("balance").equalTo(balance)));
     Row probe = lowestSeed(models.filter(col("probe_kind").equalTo(kind).and(col("layer").equalTo(layer))));
     List<Column> scores = new ArrayList<>();
     List<String> names = new ArrayList<>();
@@ -678,8 +745,9 @@ public final class ReportStage implements Stage {
     if (tables.isCommitted("iclt_metrics")) {
       List<Row> m = tables.read("iclt_metrics", "iclt").filter(col("train_domain").equalTo(POOLED)
           .and(col("eval_domain").equalTo(POOLED)).and(col("eval_split").equalTo("test")))
-          .orderBy("band", "probe_kind").select("band", "probe_kind", "auc", "auc_ci_low", "auc_ci_high", "n_class0",
-              "n_class1").collectAsList();
+          .orderBy("band", "balance", "probe_kind").select(org.apache.spark.sql.functions.concat(col("band"),
+              lit(" "), col("balance")), col("probe_kind"), col("auc"), col("auc_ci_low"), col("auc_ci_high"),
+              col("n_class0"), col("n_class1")).collectAsList();
       html.icltTable(m);
     }
     for (String score : List.of("mi", "mi_ratio", "min_entropy", "hint_repeat")) {
@@ -735,7 +803,7 @@ public final class ReportStage implements Stage {
     Dataset<Row> models = spark.read().parquet(tables.tablePath("probe_models").toString())
         .filter(col("band").equalTo(band).and(col("label_kind").equalTo(labelKind))
             .and(col("train_domain").equalTo(POOLED)).and(col("probe_kind").equalTo(kind))
-            .and(col("layer").equalTo(layer)));
+            .and(col("layer").equalTo(layer)).and(col("balance").equalTo(cross.get(0).<String>getAs("balance"))));
     Row probe = lowestSeed(models);
     // The first test document of each domain (by doc_id), up to `passages`.
     List<Row> docs = tables.read("documents", "ingest").filter(col("split").equalTo("test"))

@@ -54,7 +54,8 @@ class AggregateStageTest extends SparkTestBase {
         metric("iclt_mi@none", null, "code", "all", "test", 0, 0.99, 0.9, 1.0))), List.of(), Map.of());
     t1.write("iclt_comparisons", rows("iclt_comparisons", List.of(Map.ofEntries(Map.entry("model_pair", "s->l"),
         Map.entry("probe_kind", "iclt_mi@none"), Map.entry("seed", 0), Map.entry("baseline_kind", "bet"),
-        Map.entry("band", BAND), Map.entry("label_kind", "gap"), Map.entry("train_domain", "all"),
+        Map.entry("band", BAND), Map.entry("label_kind", "gap"), Map.entry("balance", "token"),
+        Map.entry("train_domain", "all"),
         Map.entry("eval_domain", "all"), Map.entry("eval_split", "test"), Map.entry("difference_ci_low", -0.2),
         Map.entry("difference_ci_high", 0.05)))),
         List.of(), Map.of());
@@ -156,6 +157,7 @@ class AggregateStageTest extends SparkTestBase {
     m.put("layer", layer);
     m.put("band", BAND);
     m.put("label_kind", "gap");
+    m.put("balance", "token");
     m.put("train_domain", train);
     m.put("eval_domain", eval);
     m.put("eval_split", split);

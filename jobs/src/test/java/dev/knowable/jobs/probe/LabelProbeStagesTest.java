@@ -74,7 +74,8 @@ class LabelProbeStagesTest extends SparkTestBase {
   void labelThenProbeWritesEveryCombination(@TempDir Path tmp) {
     KnowableConfig config = config(tmp, "label.bands=[\"2.0:inf\"]", "label.kinds=[gap]",
         "probe.seeds=2", "probe.mlp.hidden=16", "probe.mlp.max-epochs=4", "probe.mlp.learning-rate=0.01",
-        "probe.linear.max-iter=30", "probe.context.ks=[1, 2]", "probe.bootstrap-resamples=20");
+        "probe.linear.max-iter=30", "probe.context.ks=[1, 2]", "probe.bootstrap-resamples=20",
+        "label.balance=[token]", "probe.combined.k=2");
     RunTables tables = new RunTables(spark, config);
     List<Position> positions = synthetic(17);
     tables.write("small_scores", ScoreFixtures.small(spark, positions), List.of("domain"), VOCAB);
@@ -106,7 +107,7 @@ class LabelProbeStagesTest extends SparkTestBase {
       assertThat((Double) r.getAs("auc_ci_high")).isGreaterThanOrEqualTo(r.getAs("auc"));
     }
     List<String> domains = List.of("code", "wiki", "all");
-    for (String kind : List.of("linear", "mlp", "bet", "context_k1", "context_k2")) {
+    for (String kind : List.of("linear", "mlp", "bet", "context_k1", "context_k2", "combined_k2")) {
       for (String train : domains) {
         for (String eval : domains) {
           for (String split : List.of("val", "test")) {
@@ -117,14 +118,20 @@ class LabelProbeStagesTest extends SparkTestBase {
         }
       }
     }
-    assertThat(metrics).hasSize(6 * 3 * 3 * 2);
+    assertThat(metrics).hasSize(7 * 3 * 3 * 2);
     // hidden_l2 carries z: the linear probe must see it in every domain.
     for (Row r : metrics) {
       if ("test".equals(r.getAs("eval_split")) && "linear".equals(r.getAs("probe_kind"))) {
         assertThat((Double) r.getAs("auc")).as("linear %s", r).isGreaterThan(0.8);
       }
     }
-    assertThat(tables.read(ProbeTables.MODELS, "probe").count()).isEqualTo(3 + 3 * 2 + 3 * 2);
+    assertThat(tables.read(ProbeTables.MODELS, "probe").count()).isEqualTo(3 + 3 * 2 + 3 * 2 + 3);
+    Map<String, Object> models = tables.readManifest(ProbeTables.MODELS);
+    // 4 epochs with patience 5 cannot stop early: every MLP fit reaches the cap, and says so.
+    assertThat(((Number) models.get("mlp_fits")).longValue()).isEqualTo(6);
+    assertThat(((Number) models.get("mlp_stopped_at_cap")).longValue()).isEqualTo(6);
+    assertThat(tables.read(ProbeTables.MODELS, "probe").filter("probe_kind = 'mlp' AND converged").count())
+        .isZero();
     recomputeFromExamples(tables);
     assertThat(tables.read(ProbeTables.CROSS_DOMAIN, "probe").filter("probe_kind = 'mlp'").first()
         .<Long>getAs("n_seeds")).isEqualTo(2L);
@@ -174,9 +181,10 @@ class LabelProbeStagesTest extends SparkTestBase {
    */
   @Test
   void anotherPartitioningGivesIdenticalMetricsAndModels(@TempDir Path tmp) {
+    // Both balancings (the default) and the combined control: order independence covers them too.
     String[] sets = {"label.bands=[\"2.0:inf\"]", "label.kinds=[gap]", "probe.seeds=1", "probe.mlp.hidden=8",
         "probe.mlp.max-epochs=2", "probe.mlp.learning-rate=0.01", "probe.linear.max-iter=30",
-        "probe.context.ks=[1]", "probe.bootstrap-resamples=20"};
+        "probe.context.ks=[1]", "probe.bootstrap-resamples=20", "probe.combined.k=1"};
     KnowableConfig a = config(tmp.resolve("a"), sets);
     RunTables ta = new RunTables(spark, a);
     List<Position> positions = synthetic(23);
@@ -215,8 +223,9 @@ class LabelProbeStagesTest extends SparkTestBase {
   private static void checkComparisons(RunTables tables) {
     tables.read(ProbeTables.METRICS, "probe").createOrReplaceTempView("m");
     tables.read(ProbeTables.COMPARISONS, "probe").createOrReplaceTempView("c");
-    // 3 probes (linear, mlp x 2 seeds) x 2 baselines x 3 train x 3 eval domains x 2 splits.
-    assertThat(sql("SELECT count(*) FROM c").get(0).getLong(0)).isEqualTo(3 * 2 * 3 * 3 * 2);
+    // 3 probes (linear, mlp x 2 seeds) x 3 baselines (bet, combined, best single context) x 3 train x 3 eval
+    // domains x 2 splits.
+    assertThat(sql("SELECT count(*) FROM c").get(0).getLong(0)).isEqualTo(3 * 3 * 3 * 3 * 2);
     assertThat(sql("SELECT count(*) FROM c JOIN m p ON p.probe_kind = c.probe_kind AND p.layer = c.layer "
         + "AND p.seed = c.seed AND p.band = c.band AND p.label_kind = c.label_kind "
         + "AND p.train_domain = c.train_domain AND p.eval_domain = c.eval_domain AND p.eval_split = c.eval_split "
@@ -224,7 +233,7 @@ class LabelProbeStagesTest extends SparkTestBase {
         + "AND b.train_domain = c.train_domain AND b.eval_domain = c.eval_domain AND b.eval_split = c.eval_split "
         + "WHERE c.auc = p.auc AND c.baseline_auc = b.auc AND abs(c.auc_difference - (p.auc - b.auc)) < 1e-12 "
         + "AND c.n_class0 = p.n_class0 AND c.n_class1 = p.n_class1").get(0).getLong(0))
-        .as("every comparison matches the metrics of its probe and baseline").isEqualTo(3 * 2 * 3 * 3 * 2);
+        .as("every comparison matches the metrics of its probe and baseline").isEqualTo(3 * 3 * 3 * 3 * 2);
     assertThat(sql("SELECT count(*) FROM c WHERE c.baseline_kind LIKE 'context_k%' AND c.baseline_auc < "
         + "(SELECT max(auc) FROM m WHERE m.probe_kind LIKE 'context_k%' AND m.band = c.band "
         + "AND m.train_domain = c.train_domain AND m.eval_domain = c.eval_domain "

@@ -15,13 +15,13 @@ import org.junit.jupiter.api.Test;
 class ProbeMetricsFunctionTest {
   private static final StructType SCORED = new StructType().add("probe_kind", DataTypes.StringType)
       .add("layer", DataTypes.IntegerType).add("band", DataTypes.StringType).add("label_kind", DataTypes.StringType)
-      .add("train_domain", DataTypes.StringType).add("seed", DataTypes.IntegerType)
+      .add("balance", DataTypes.StringType).add("train_domain", DataTypes.StringType).add("seed", DataTypes.IntegerType)
       .add("eval_domain", DataTypes.StringType).add("eval_split", DataTypes.StringType)
       .add("score", DataTypes.DoubleType).add("label", DataTypes.IntegerType).add("doc_id", DataTypes.StringType)
       .add("position", DataTypes.IntegerType);
 
   private static Row row(String kind, String split, double score, int label, String doc, int position) {
-    return new GenericRowWithSchema(new Object[] {kind, null, "[2.0,inf)", "gap", "code", 0, "code", split, score,
+    return new GenericRowWithSchema(new Object[] {kind, null, "[2.0,inf)", "gap", "token", "code", 0, "code", split, score,
         label, doc, position}, SCORED);
   }
 
