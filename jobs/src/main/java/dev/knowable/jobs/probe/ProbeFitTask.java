@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * assigned to the task when there is one ({@code knowable.probe.task.device}).
  *
  * <p>Input columns: probe_kind, layer, band, label_kind, train_domain, seed, role, domain,
- * split, label, features (array&lt;float&gt;; linear and mlp), context (array&lt;int&gt;, the last
+ * split, label, features (fp16 bytes, {@link ProbeTaskRows#halfBytes}, or array&lt;float&gt;; linear
+ * and mlp), context (array&lt;int&gt;, the last
  * k token ids, current first; context_k&lt;k&gt;), doc_id, position. Output:
  * {@link ProbeTables#fitted()}.
  */
