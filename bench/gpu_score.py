@@ -158,10 +158,12 @@ def run_path(path, model, ids, mask, layer, device, steps, example):
         if device.startswith("cuda"):
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats()
+        t0 = time.perf_counter()
         first = step()
         for _ in range(WARMUP - 1):
             step()
         sync(device)
+        print("  %s: traced and %d warm-up steps in %.1f s" % (path, WARMUP, time.perf_counter() - t0), flush=True)
         t0 = time.perf_counter()
         for _ in range(steps):
             step()
@@ -183,6 +185,9 @@ def main():
     ap.add_argument("--layer", type=int, default=-1, help="hidden state copied out (-1 = after the final norm)")
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiplies each shape's timed steps")
     ap.add_argument("--batch", type=int, default=0, help="override every shape's batch size")
+    ap.add_argument("--no-jit-optimize", action="store_true",
+                    help="run the traced graphs without TorchScript's optimising executor (no profiling, "
+                         "no fusion); the default is the executor's default, which DJL also uses")
     a = ap.parse_args()
     for s in a.shapes.split(","):
         if s not in SHAPES:
@@ -202,6 +207,9 @@ def main():
            "vocab_limit": VOCAB_LIMIT, "top_k": TOP_K, "layer": a.layer}
     if a.device.startswith("cuda"):
         env["gpu"] = torch.cuda.get_device_name()
+    if a.no_jit_optimize:
+        torch._C._set_graph_executor_optimize(False)
+    env["jit_optimize"] = not a.no_jit_optimize
     print(json.dumps(env), flush=True)
     results = []
     for name in a.shapes.split(","):

@@ -50,6 +50,16 @@ def main():
         for rep in range(reps):
             start = time.perf_counter()
             for ids, mask in prepared:
+                if meta["contract"].endswith("/2"):
+                    # contract v2: the head is in the graph; read back what Java reads
+                    keep = mask.reshape(-1).bool()
+                    sel = torch.tensor(layers or [meta["num_layers"]])
+                    e, ti, tv, nl, _, hs = model(ids, mask, sel, ids[:, :1] * 0)
+                    out = [e.reshape(-1)[keep].numpy(), tv[..., :topk].reshape(-1, topk)[keep].numpy(),
+                           ti[..., :topk].reshape(-1, topk)[keep].numpy()]
+                    for li in range(len(layers)):
+                        out.append(hs[li].reshape(-1, hs.shape[-1])[keep].float().numpy())
+                    continue
                 logits, hidden = model(ids, mask)
                 keep = mask.reshape(-1).bool()
                 lp = torch.log_softmax(logits.reshape(-1, logits.shape[-1])[keep][:, :vl].float(), -1)

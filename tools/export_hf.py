@@ -1,8 +1,14 @@
 #!/usr/bin/python3
-"""Export a Hugging Face GPT-NeoX checkpoint (e.g. Pythia) to the knowable-causal-lm/1 contract.
+"""Export a Hugging Face GPT-NeoX checkpoint (e.g. Pythia) to the knowable-causal-lm contract.
 
   /usr/bin/python3 tools/export_hf.py --checkpoint HF_DIR --out OUT_DIR [--name NAME]
-      [--vocab-limit N] [--no-onnx] [--no-check]
+      [--vocab-limit N] [--contract 2] [--top-k 10] [--attention auto] [--no-onnx] [--no-check]
+
+--contract 2 (the default) writes the scoring-head graph (docs/MODEL_CONTRACT.md, v2):
+entropy, top-k, next-token and probe log-probs and the requested hidden states only, with
+attention through F.scaled_dot_product_attention when the exporting torch has it (>= 2.0;
+else q k^T in the weights' dtype with an fp32 softmax). --contract 1 writes the older
+full-logits graph.
 
 HF_DIR must contain config.json (model_type gpt_neox), tokenizer.json and the weights:
 model.safetensors / model-*.safetensors (needs the `safetensors` Python package) or
@@ -101,6 +107,10 @@ def main(argv=None):
     ap.add_argument("--vocab-limit", type=int, default=None)
     ap.add_argument("--no-onnx", action="store_true")
     ap.add_argument("--no-check", action="store_true", help="skip traced-vs-eager checks (big models)")
+    ap.add_argument("--contract", type=int, choices=[1, 2], default=2, help="contract version (default 2)")
+    ap.add_argument("--top-k", type=int, default=export.TOP_K, help="v2: top-k ids per position")
+    ap.add_argument("--attention", choices=["auto", "sdpa", "math"], default="auto",
+                    help="v2 attention: auto = sdpa where torch has it, else math")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     with open(os.path.join(a.checkpoint, "config.json"), encoding="utf-8") as f:
@@ -121,9 +131,10 @@ def main(argv=None):
     export.export_model(model, a.out, name, vocab_limit=vocab_limit,
                         eos_token_id=cfg.eos_token_id, tokenizer_src=tok_path,
                         onnx=not a.no_onnx, reference=encode is not None,
-                        check=not a.no_check, encode=encode or tok.encode)
-    print("exported %s: layers=%d hidden=%d vocab rows=%d vocab_limit=%d -> %s"
-          % (name, cfg.num_hidden_layers, cfg.hidden_size, cfg.vocab_size, vocab_limit, a.out))
+                        check=not a.no_check, encode=encode or tok.encode,
+                        contract_version=a.contract, top_k=a.top_k, attention=a.attention)
+    print("exported %s (contract v%d): layers=%d hidden=%d vocab rows=%d vocab_limit=%d -> %s"
+          % (name, a.contract, cfg.num_hidden_layers, cfg.hidden_size, cfg.vocab_size, vocab_limit, a.out))
 
 
 if __name__ == "__main__":

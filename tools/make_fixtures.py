@@ -61,6 +61,13 @@ def random_model(layers: int, hidden: int, heads: int, seed: int) -> GPTNeoXForC
     return m.eval()
 
 
+def make_v2(small, large, out):
+    export.export_model(small, os.path.join(out, "random-small-v2"), "random-small-v2", onnx=True,
+                        contract_version=2)
+    export.export_model(large, os.path.join(out, "random-large-v2"), "random-large-v2", onnx=False,
+                        contract_version=2)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -102,6 +109,9 @@ def main(argv=None):
     assert torch.isnan(lg[0, 2]).all() and not torch.isnan(lg[0, [0, 1, 4, 5]]).any()
     assert torch.isinf(lg[0, 3, 0]) and torch.isfinite(lg[0, 3, 1:]).all()
     traced.save(os.path.join(nf, "model.pt"))
+
+    # contract v2 exports of the same weights (made last, so the models above are unchanged)
+    make_v2(small, large, out)
 
     for d in sorted(os.listdir(out)):
         p = os.path.join(out, d)

@@ -244,20 +244,21 @@ class GPTNeoXModel(nn.Module):
         [n, B, T, d] in the weights' dtype; the final-norm output [B, T, d]).
 
         Index convention as ``forward``: 0 = embeddings, l = layer l, L = after the final
-        norm. Only the n selected states are kept: each step overwrites the slots whose
-        index matches (an elementwise select, so the graph traces for any n)."""
+        norm. The states are stacked in the weights' dtype and selected with one
+        index_select (a transient (L+1) x [B, T, d] copy). A chain of per-layer
+        torch.where selects instead made TorchScript's profiling executor stall for over
+        a minute on CUDA at 24 layers (its fuser grows one group across all layers)."""
         positions, mask_bias = self._prepare(input_ids, attention_mask)
-        slots = layers.view(-1, 1, 1, 1)
         h = self.embed_in(input_ids)
-        picked = torch.where(slots == 0, h.unsqueeze(0), h.unsqueeze(0) * 0)
+        hidden = [h]
         last = len(self.layers)
         for i, layer in enumerate(self.layers):
             h = layer(h, positions, mask_bias)
             if i < last - 1:
-                picked = torch.where(slots == i + 1, h.unsqueeze(0), picked)
+                hidden.append(h)
         h = self.final_layer_norm(h)
-        picked = torch.where(slots == last, h.unsqueeze(0), picked)
-        return picked, h
+        hidden.append(h)
+        return torch.stack(hidden, dim=0).index_select(0, layers), h
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> List[torch.Tensor]:
         positions, mask_bias = self._prepare(input_ids, attention_mask)

@@ -15,11 +15,17 @@ import java.util.List;
  * docs/MODEL_CONTRACT.md), read and checked before any weights are loaded.
  *
  * @param tokenizerSha256 SHA-256 of the directory's tokenizer.json, recomputed on load
+ * @param version contract version: 1 (the graph returns full logits and every hidden
+ *     state) or 2 (the scoring head is in the graph: entropy, top-k, log-probs and the
+ *     requested hidden states only)
+ * @param topK v2: how many top-k ids per position the graph returns; 0 for v1 (any)
  */
 public record ModelContract(String name, Path dir, int numLayers, int hiddenSize, int vocabSize, int vocabLimit,
-    int maxContext, int eosTokenId, String dtype, String tokenizerSha256) implements Serializable {
+    int maxContext, int eosTokenId, String dtype, String tokenizerSha256, int version, int topK)
+    implements Serializable {
 
   public static final String CONTRACT = "knowable-causal-lm/1";
+  public static final String CONTRACT_V2 = "knowable-causal-lm/2";
   public static final String MANIFEST = "knowable.json";
   public static final String TORCHSCRIPT = "model.pt";
   public static final String TOKENIZER = "tokenizer.json";
@@ -55,14 +61,28 @@ public record ModelContract(String name, Path dir, int numLayers, int hiddenSize
       throw new ModelException("Cannot parse " + dir.resolve(MANIFEST) + ": " + e.getMessage(), e);
     }
     String contract = text(m, "contract", dir);
-    if (!CONTRACT.equals(contract)) {
+    int version;
+    if (CONTRACT.equals(contract)) {
+      version = 1;
+    } else if (CONTRACT_V2.equals(contract)) {
+      version = 2;
+    } else {
       throw new ModelException(dir.resolve(MANIFEST) + " declares contract '" + contract + "'; this build reads '"
-          + CONTRACT + "'");
+          + CONTRACT + "' and '" + CONTRACT_V2 + "'");
+    }
+    if (m.hasNonNull("contract_version") && m.get("contract_version").asInt() != version) {
+      throw new ModelException(dir.resolve(MANIFEST) + ": contract_version " + m.get("contract_version")
+          + " contradicts contract '" + contract + "'");
     }
     ModelContract c = new ModelContract(text(m, "name", dir), dir, integer(m, "num_layers", dir),
         integer(m, "hidden_size", dir), integer(m, "vocab_size", dir), integer(m, "vocab_limit", dir),
         integer(m, "max_context", dir), m.has("eos_token_id") ? m.get("eos_token_id").asInt() : -1,
-        m.has("dtype") ? m.get("dtype").asText() : "float32", Hashing.sha256Hex(dir.resolve(TOKENIZER)));
+        m.has("dtype") ? m.get("dtype").asText() : "float32", Hashing.sha256Hex(dir.resolve(TOKENIZER)), version,
+        version == 2 ? integer(m, "top_k", dir) : 0);
+    if (c.topK() > c.vocabLimit()) {
+      throw new ModelException(dir.resolve(MANIFEST) + ": top_k " + c.topK() + " exceeds vocab_limit "
+          + c.vocabLimit());
+    }
     if (c.vocabLimit() > c.vocabSize()) {
       throw new ModelException(dir.resolve(MANIFEST) + ": vocab_limit " + c.vocabLimit() + " exceeds vocab_size "
           + c.vocabSize());
@@ -79,6 +99,28 @@ public record ModelContract(String name, Path dir, int numLayers, int hiddenSize
           + c.tokenizerSha256() + ", knowable.json says " + declared + ")");
     }
     return c;
+  }
+
+  /**
+   * Checks that this model can serve a request over the first {@code vocabLimit} ids with
+   * {@code topK} ids per position. A v2 graph computes entropy and top-k inside the export
+   * over its own vocab_limit and top_k, so it serves that vocab_limit and up to top_k only.
+   *
+   * @param what where the values come from, for the message (e.g. a config key prefix)
+   */
+  public void requireScorable(int vocabLimit, int topK, String what) {
+    if (version != 2) {
+      return;
+    }
+    if (vocabLimit != this.vocabLimit) {
+      throw new ModelException(what + ": vocab limit " + vocabLimit + ", but model " + name + " (" + dir
+          + ") is a contract v2 export whose scoring head covers vocab_limit " + this.vocabLimit + " only; leave "
+          + "vocab-limit unset (0) or re-export with --vocab-limit " + vocabLimit + " (tools/export_hf.py)");
+    }
+    if (topK > this.topK) {
+      throw new ModelException(what + ": top-k " + topK + ", but model " + name + " (" + dir + ") is a contract v2 "
+          + "export that returns " + this.topK + " ids per position; lower top-k or re-export with --top-k " + topK);
+    }
   }
 
   /** Resolves configured layers (negative counts from the last, -1 = final) to indices 0..L. */

@@ -23,7 +23,9 @@ import java.util.Map;
  * <p>Outputs are bound to direct buffers allocated here (ORT "pinned outputs"), so ORT writes
  * logits and hidden states straight into memory the JVM reads without a copy; entropy,
  * top-k and log-probs are then reduced in Java, in double precision, over the first
- * vocab_limit logits of the unpadded positions only.
+ * vocab_limit logits of the unpadded positions only. A contract v2 export computes
+ * entropy, top-k and log-probs in its graph: only those and the requested hidden states
+ * come back, no logits.
  */
 public final class OnnxModel implements LanguageModel {
   public static final String ONNX = "model.onnx";
@@ -31,6 +33,10 @@ public final class OnnxModel implements LanguageModel {
   private static final String MASK = "attention_mask";
   private static final String LOGITS = "logits";
   private static final String HIDDEN = "hidden_states";
+  private static final String LAYERS = "layers";
+  private static final String PROBES = "probe_ids";
+  private static final List<String> V2_OUTPUTS =
+      List.of("entropy", "topk_ids", "topk_logprobs", "next_logprob", "probe_logprobs", HIDDEN);
 
   private final ModelContract contract;
   private final OrtEnvironment env;
@@ -78,6 +84,10 @@ public final class OnnxModel implements LanguageModel {
 
   private void checkSignature() {
     String where = "Model " + contract.dir().resolve(ONNX);
+    if (contract.version() == 2) {
+      checkSignatureV2(where);
+      return;
+    }
     try {
       Map<String, NodeInfo> in = session.getInputInfo();
       Map<String, NodeInfo> out = session.getOutputInfo();
@@ -98,9 +108,157 @@ public final class OnnxModel implements LanguageModel {
     }
   }
 
+  private void checkSignatureV2(String where) {
+    try {
+      Map<String, NodeInfo> in = session.getInputInfo();
+      Map<String, NodeInfo> out = session.getOutputInfo();
+      if (!in.keySet().equals(java.util.Set.of(IDS, MASK, LAYERS, PROBES))
+          || !out.keySet().equals(java.util.Set.copyOf(V2_OUTPUTS))) {
+        throw new ModelException(where + " has inputs " + in.keySet() + " and outputs " + out.keySet()
+            + "; contract v2 is (input_ids, attention_mask, layers, probe_ids) -> " + V2_OUTPUTS
+            + " - see docs/MODEL_CONTRACT.md");
+      }
+      for (String o : V2_OUTPUTS) {
+        OnnxJavaType type = ((TensorInfo) out.get(o).getInfo()).type;
+        OnnxJavaType want = o.equals("topk_ids") ? OnnxJavaType.INT64 : OnnxJavaType.FLOAT;
+        if (type != want) {
+          throw new ModelException(where + " returns " + o + " as " + type + ", expected " + want
+              + "; engine 'onnxruntime' runs fp32 exports only (use engine 'pytorch' for fp16/bf16)");
+        }
+      }
+    } catch (OrtException e) {
+      throw new ModelException(where + ": cannot read its signature: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public ModelContract contract() {
     return contract;
+  }
+
+  /** Contract v2 outputs of one batch, copied out of ORT's tensors ([B*T] row-major). */
+  private record OutputsV2(float[] entropy, long[] topkIds, float[] topkLogprobs, float[] next, float[] probes,
+      float[] hidden, int b, int t) {}
+
+  private OutputsV2 forwardV2(List<int[]> sequences, int t, long[] layers, long[] probes, int p) {
+    int b = sequences.size();
+    long[] ids = new long[b * t];
+    long[] mask = new long[b * t];
+    for (int i = 0; i < b; i++) {
+      int[] s = sequences.get(i);
+      for (int j = 0; j < s.length; j++) {
+        ids[i * t + j] = s[j];
+        mask[i * t + j] = 1;
+      }
+    }
+    long[] shape = {b, t};
+    try (OnnxTensor idsT = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
+        OnnxTensor maskT = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
+        OnnxTensor layersT = OnnxTensor.createTensor(env, LongBuffer.wrap(layers), new long[] {layers.length});
+        OnnxTensor probesT = OnnxTensor.createTensor(env, LongBuffer.wrap(probes), new long[] {b, p});
+        OrtSession.Result r = session.run(Map.of(IDS, idsT, MASK, maskT, LAYERS, layersT, PROBES, probesT))) {
+      float[][] f = new float[V2_OUTPUTS.size()][];
+      long[] topIds = null;
+      long k = contract.topK();
+      long[][] want = {{b, t}, {b, t, k}, {b, t, k}, {b, t}, {b, t, p}, {layers.length, b, t, contract.hiddenSize()}};
+      for (int o = 0; o < V2_OUTPUTS.size(); o++) {
+        OnnxTensor x = (OnnxTensor) r.get(V2_OUTPUTS.get(o)).orElseThrow();
+        long[] got = x.getInfo().getShape();
+        if (!java.util.Arrays.equals(got, want[o])) {
+          throw new ModelException("Model " + contract.dir().resolve(ONNX) + " (contract v2) returned "
+              + V2_OUTPUTS.get(o) + " of shape " + java.util.Arrays.toString(got) + ", expected "
+              + java.util.Arrays.toString(want[o]) + " (top_k and hidden_size from knowable.json)");
+        }
+        if (o == 1) {
+          LongBuffer lb = x.getLongBuffer();
+          topIds = new long[lb.remaining()];
+          lb.get(topIds);
+        } else {
+          FloatBuffer fb = x.getFloatBuffer();
+          f[o] = new float[fb.remaining()];
+          fb.get(f[o]);
+        }
+      }
+      return new OutputsV2(f[0], topIds, f[2], f[3], f[4], f[5], b, t);
+    } catch (OrtException e) {
+      throw new ModelException("Model " + contract.dir().resolve(ONNX) + " failed on a [" + b + ", " + t
+          + "] batch: " + e.getMessage(), e);
+    }
+  }
+
+  private List<SequenceScores> scoreV2(List<int[]> sequences, ScoreRequest request) {
+    contract.requireScorable(request.vocabLimit(), request.topK(), "Score request");
+    int b = sequences.size();
+    int t = longest(sequences);
+    int k = request.topK();
+    int kk = contract.topK();
+    int d = contract.hiddenSize();
+    int n = request.layers().size();
+    int layersTotal = contract.numLayers() + 1;
+    long[] layers = new long[Math.max(1, n)];
+    layers[0] = contract.numLayers(); // with no layer requested: one, not read back
+    for (int li = 0; li < n; li++) {
+      int l = request.layers().get(li);
+      int abs = l < 0 ? l + layersTotal : l;
+      if (abs < 0 || abs >= layersTotal) {
+        throw new IllegalArgumentException("Hidden layer " + l + " outside 0.." + (layersTotal - 1));
+      }
+      layers[li] = abs;
+    }
+    OutputsV2 o = forwardV2(sequences, t, layers, new long[b], 1);
+    List<SequenceScores> result = new ArrayList<>(b);
+    for (int i = 0; i < b; i++) {
+      int len = sequences.get(i).length;
+      int row = i * t;
+      float[] e = java.util.Arrays.copyOfRange(o.entropy(), row, row + len);
+      float[] nl = java.util.Arrays.copyOfRange(o.next(), row, row + len);
+      int[] ti = new int[len * k];
+      float[] tv = new float[len * k];
+      for (int pos = 0; pos < len; pos++) {
+        for (int j = 0; j < k; j++) {
+          ti[pos * k + j] = (int) o.topkIds()[(row + pos) * kk + j];
+          tv[pos * k + j] = o.topkLogprobs()[(row + pos) * kk + j];
+        }
+      }
+      float[][] hs = new float[n][];
+      for (int li = 0; li < n; li++) {
+        int from = ((li * b + i) * t) * d;
+        hs[li] = java.util.Arrays.copyOfRange(o.hidden(), from, from + len * d);
+      }
+      result.add(new SequenceScores(len, k, e, ti, tv, hs, nl));
+    }
+    return result;
+  }
+
+  private List<LastPosition> scoreLastV2(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
+    contract.requireScorable(vocabLimit, topK, "scoreLast");
+    int b = sequences.size();
+    int t = longest(sequences);
+    int p = 1;
+    for (int[] row : probeIds) {
+      p = Math.max(p, row.length);
+    }
+    long[] probes = new long[b * p]; // short rows padded with id 0 (not read back)
+    for (int i = 0; i < b; i++) {
+      for (int j = 0; j < probeIds[i].length; j++) {
+        probes[i * p + j] = probeIds[i][j];
+      }
+    }
+    OutputsV2 o = forwardV2(sequences, t, new long[] {contract.numLayers()}, probes, p);
+    int kk = contract.topK();
+    List<LastPosition> result = new ArrayList<>(b);
+    for (int i = 0; i < b; i++) {
+      int last = i * t + sequences.get(i).length - 1;
+      int[] ids = new int[topK];
+      float[] vals = new float[topK];
+      for (int j = 0; j < topK; j++) {
+        ids[j] = (int) o.topkIds()[last * kk + j];
+        vals[j] = o.topkLogprobs()[last * kk + j];
+      }
+      float[] pv = java.util.Arrays.copyOfRange(o.probes(), last * p, last * p + probeIds[i].length);
+      result.add(new LastPosition(o.entropy()[last], ids, vals, pv));
+    }
+    return result;
   }
 
   /** One forward pass: logits [B,T,V] and hidden states [L+1,B,T,d] in direct buffers. */
@@ -146,6 +304,9 @@ public final class OnnxModel implements LanguageModel {
 
   @Override
   public List<SequenceScores> score(List<int[]> sequences, ScoreRequest request) {
+    if (contract.version() == 2 && !sequences.isEmpty()) {
+      return scoreV2(sequences, request);
+    }
     int vl = request.vocabLimit();
     if (vl < 1 || vl > contract.vocabSize()) {
       throw new IllegalArgumentException("vocabLimit " + vl + " outside 1.." + contract.vocabSize());
@@ -186,7 +347,7 @@ public final class OnnxModel implements LanguageModel {
         hs[li] = new float[len * d];
         o.hidden.get(((layer * b + i) * t) * d, hs[li], 0, len * d);
       }
-      result.add(new SequenceScores(len, k, e, ti, tv, hs));
+      result.add(new SequenceScores(len, k, e, ti, tv, hs, null));
     }
     return result;
   }
@@ -197,6 +358,9 @@ public final class OnnxModel implements LanguageModel {
     LanguageModel.requireScoreLastArguments(contract, b, vocabLimit, topK, probeIds);
     if (b == 0) {
       return List.of();
+    }
+    if (contract.version() == 2) {
+      return scoreLastV2(sequences, vocabLimit, topK, probeIds);
     }
     int t = longest(sequences);
     Outputs o = forward(sequences, t);

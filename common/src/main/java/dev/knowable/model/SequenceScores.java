@@ -8,9 +8,12 @@ package dev.knowable.model;
  * @param topkIds [T * k] most probable ids, most probable first
  * @param topkLogprobs [T * k] their log-probabilities
  * @param hidden one [T * d] array per requested layer, in request order
+ * @param nextLogprob [T] log-probability of the token at position i + 1 of the sequence
+ *     given tokens[0..i] (NaN at the last position, -Infinity for an id at or above the
+ *     vocab limit); from contract v2 models only, null for v1 models
  */
 public record SequenceScores(int length, int topK, float[] entropy, int[] topkIds, float[] topkLogprobs,
-    float[][] hidden) {
+    float[][] hidden, float[] nextLogprob) {
 
   public int top1Id(int position) {
     return topkIds[position * topK];

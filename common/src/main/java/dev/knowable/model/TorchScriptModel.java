@@ -23,9 +23,11 @@ import java.util.List;
  * A TorchScript export run by DJL's PyTorch engine.
  *
  * <p>Per batch: the ids and mask are built in a sub-{@link NDManager} that is closed when
- * the batch is done, so native memory does not grow; logits are cut to vocab_limit, cast
- * to fp32 and reduced to entropy and top-k on the device; the requested hidden layers of
- * the unpadded positions alone are copied back.
+ * the batch is done, so native memory does not grow. Contract v1: logits are cut to
+ * vocab_limit, cast to fp32 and reduced to entropy and top-k on the device. Contract v2:
+ * the graph itself returns entropy, top-k and log-probs, and only the requested hidden
+ * layers; no [B, T, V] tensor exists outside it. Either way the unpadded positions alone
+ * are copied back.
  */
 public final class TorchScriptModel implements LanguageModel {
   private final ModelContract contract;
@@ -78,6 +80,9 @@ public final class TorchScriptModel implements LanguageModel {
 
   @Override
   public List<SequenceScores> score(List<int[]> sequences, ScoreRequest request) {
+    if (contract.version() == 2) {
+      return scoreV2(sequences, request);
+    }
     int b = sequences.size();
     int t = longest(sequences);
     int n = 0;
@@ -127,7 +132,7 @@ public final class TorchScriptModel implements LanguageModel {
         for (int li = 0; li < layers.length; li++) {
           hs[li] = layers[li][i];
         }
-        result.add(new SequenceScores(len, k, e, ti, tv, hs));
+        result.add(new SequenceScores(len, k, e, ti, tv, hs, null));
         offset += len;
       }
       if (offset != n) {
@@ -143,6 +148,9 @@ public final class TorchScriptModel implements LanguageModel {
     LanguageModel.requireScoreLastArguments(contract, b, vocabLimit, topK, probeIds);
     if (b == 0) {
       return List.of();
+    }
+    if (contract.version() == 2) {
+      return scoreLastV2(sequences, vocabLimit, topK, probeIds);
     }
     int t = longest(sequences);
     // Row of each sequence's last real token in the flattened [B*T] positions (right padding).
@@ -188,6 +196,123 @@ public final class TorchScriptModel implements LanguageModel {
     }
   }
 
+  /** Contract v2: the graph's own entropy, top-k, next-token log-probs and selected layers. */
+  private List<SequenceScores> scoreV2(List<int[]> sequences, ScoreRequest request) {
+    contract.requireScorable(request.vocabLimit(), request.topK(), "Score request");
+    int b = sequences.size();
+    if (b == 0) {
+      return List.of();
+    }
+    int t = longest(sequences);
+    boolean[] real = realPositions(sequences, t);
+    int k = request.topK();
+    int d = contract.hiddenSize();
+    int nLayers = request.layers().size();
+    long[] layerIdx = new long[Math.max(1, nLayers)];
+    layerIdx[0] = contract.numLayers(); // with no layer requested: one, not read back
+    for (int li = 0; li < nLayers; li++) {
+      layerIdx[li] = layerIndex(request.layers().get(li));
+    }
+    JniUtils.setGradMode(false);
+    try (NDManager batch = model.getNDManager().newSubManager(device)) {
+      NDList out = forwardV2(batch, sequences, t, layerIdx, new long[b], 1);
+      long bt = (long) b * t;
+      NDArray keep = batch.create(real, new Shape(bt, 1));
+      float[] h = realRows(out.get(0).reshape(bt, 1), keep).toFloatArray();
+      NDArray ids = out.get(1).get(":, :, :" + k).reshape(bt, k);
+      long[] topIdx = realRows(ids, keep).toType(DataType.INT64, false).toLongArray();
+      float[] topVals = realRows(out.get(2).get(":, :, :" + k).reshape(bt, k), keep).toFloatArray();
+      float[] next = realRows(out.get(3).reshape(bt, 1), keep).toFloatArray();
+      float[][][] layers = new float[nLayers][][];
+      for (int li = 0; li < nLayers; li++) {
+        float[] flat = realRows(out.get(5).get(li).toType(DataType.FLOAT32, false).reshape(bt, d), keep)
+            .toFloatArray();
+        layers[li] = splitRows(flat, sequences, d);
+      }
+      List<SequenceScores> result = new ArrayList<>(b);
+      int offset = 0;
+      for (int i = 0; i < b; i++) {
+        int len = sequences.get(i).length;
+        float[] e = java.util.Arrays.copyOfRange(h, offset, offset + len);
+        float[] nl = java.util.Arrays.copyOfRange(next, offset, offset + len);
+        float[] tv = java.util.Arrays.copyOfRange(topVals, offset * k, (offset + len) * k);
+        int[] ti = new int[len * k];
+        for (int j = 0; j < len * k; j++) {
+          ti[j] = (int) topIdx[offset * k + j];
+        }
+        float[][] hs = new float[nLayers][];
+        for (int li = 0; li < nLayers; li++) {
+          hs[li] = layers[li][i];
+        }
+        result.add(new SequenceScores(len, k, e, ti, tv, hs, nl));
+        offset += len;
+      }
+      return result;
+    }
+  }
+
+  /** Contract v2: the last position's entropy, top-k and probe log-probs, read from the graph's outputs. */
+  private List<LastPosition> scoreLastV2(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
+    contract.requireScorable(vocabLimit, topK, "scoreLast");
+    int b = sequences.size();
+    int t = longest(sequences);
+    int p = 1;
+    for (int[] row : probeIds) {
+      p = Math.max(p, row.length);
+    }
+    // probe ids as a [B, P] rectangle, short rows padded with id 0 (not read back)
+    long[] probes = new long[b * p];
+    long[] lastRow = new long[b];
+    for (int i = 0; i < b; i++) {
+      for (int j = 0; j < probeIds[i].length; j++) {
+        probes[i * p + j] = probeIds[i][j];
+      }
+      lastRow[i] = (long) i * t + sequences.get(i).length - 1;
+    }
+    JniUtils.setGradMode(false);
+    try (NDManager batch = model.getNDManager().newSubManager(device)) {
+      NDList out = forwardV2(batch, sequences, t, new long[] {contract.numLayers()}, probes, p);
+      long bt = (long) b * t;
+      NDArray rows = batch.create(lastRow);
+      float[] h = out.get(0).reshape(bt).get(rows).toFloatArray();
+      long[] topIdx = out.get(1).reshape(bt, contract.topK()).get(rows).get(":, :" + topK)
+          .toType(DataType.INT64, false).toLongArray();
+      float[] topVals = out.get(2).reshape(bt, contract.topK()).get(rows).get(":, :" + topK).toFloatArray();
+      float[] probeVals = out.get(4).reshape(bt, p).get(rows).toFloatArray();
+      List<LastPosition> result = new ArrayList<>(b);
+      for (int i = 0; i < b; i++) {
+        int[] ids = new int[topK];
+        for (int j = 0; j < topK; j++) {
+          ids[j] = (int) topIdx[i * topK + j];
+        }
+        float[] vals = java.util.Arrays.copyOfRange(topVals, i * topK, (i + 1) * topK);
+        float[] pv = java.util.Arrays.copyOfRange(probeVals, i * p, i * p + probeIds[i].length);
+        result.add(new LastPosition(h[i], ids, vals, pv));
+      }
+      return result;
+    }
+  }
+
+  /** A requested hidden-state index as 0..L (negative counts from the end, as in v1's indexing). */
+  private long layerIndex(int layer) {
+    int total = contract.numLayers() + 1;
+    int abs = layer < 0 ? layer + total : layer;
+    if (abs < 0 || abs >= total) {
+      throw new IllegalArgumentException("Hidden layer " + layer + " outside 0.." + (total - 1));
+    }
+    return abs;
+  }
+
+  private static boolean[] realPositions(List<int[]> sequences, int t) {
+    boolean[] real = new boolean[sequences.size() * t];
+    for (int i = 0; i < sequences.size(); i++) {
+      for (int j = 0; j < sequences.get(i).length; j++) {
+        real[i * t + j] = true;
+      }
+    }
+    return real;
+  }
+
   /**
    * Entropy in nats along the last axis of log-probabilities. A -inf log-prob (a masked
    * logit) has p = 0 and counts 0 * log 0 = 0; computed naively it would be 0 * -inf = NaN.
@@ -214,6 +339,26 @@ public final class TorchScriptModel implements LanguageModel {
   /** Forward pass of a right-padded [B, T] batch (mask 1 on real tokens), outputs checked. */
   private NDList forward(NDManager batch, List<int[]> sequences, int t) {
     int b = sequences.size();
+    NDList in = inputs(batch, sequences, t);
+    NDList out = model.getBlock().forward(new ParameterStore(batch, false), in, false);
+    checkOutputs(out, b, t);
+    return out;
+  }
+
+  /** Contract v2 forward pass: ids, mask, layer indices [n] and probe ids [B, p]; outputs checked. */
+  private NDList forwardV2(NDManager batch, List<int[]> sequences, int t, long[] layers, long[] probes, int p) {
+    int b = sequences.size();
+    NDList in = inputs(batch, sequences, t);
+    in.add(batch.create(layers));
+    in.add(batch.create(probes, new Shape(b, p)));
+    NDList out = model.getBlock().forward(new ParameterStore(batch, false), in, false);
+    checkOutputsV2(out, b, t, layers.length, p);
+    return out;
+  }
+
+  /** input_ids and attention_mask of a right-padded batch, ids checked against the vocabulary. */
+  private NDList inputs(NDManager batch, List<int[]> sequences, int t) {
+    int b = sequences.size();
     long[] ids = new long[b * t];
     long[] mask = new long[b * t];
     for (int i = 0; i < b; i++) {
@@ -228,10 +373,7 @@ public final class TorchScriptModel implements LanguageModel {
         mask[i * t + j] = 1;
       }
     }
-    NDList out = model.getBlock().forward(new ParameterStore(batch, false),
-        new NDList(batch.create(ids, new Shape(b, t)), batch.create(mask, new Shape(b, t))), false);
-    checkOutputs(out, b, t);
-    return out;
+    return new NDList(batch.create(ids, new Shape(b, t)), batch.create(mask, new Shape(b, t)));
   }
 
   /** Rows of a [B*T, C] array at unpadded positions ({@code keep} is [B*T, 1] boolean). */
@@ -269,6 +411,24 @@ public final class TorchScriptModel implements LanguageModel {
     if (!hidden.equals(wantH)) {
       throw new ModelException(where + " returned hidden_states of shape " + hidden + ", expected " + wantH
           + " ([num_layers+1, B, T, hidden_size] from knowable.json)");
+    }
+  }
+
+  private void checkOutputsV2(NDList out, int b, int t, int n, int p) {
+    String where = "Model " + contract.dir().resolve(ModelContract.TORCHSCRIPT) + " (contract v2)";
+    if (out.size() != 6) {
+      throw new ModelException(where + " returned " + out.size() + " output(s); contract v2 returns 6 (entropy, "
+          + "topk_ids, topk_logprobs, next_logprob, probe_logprobs, hidden_states) - see docs/MODEL_CONTRACT.md");
+    }
+    int k = contract.topK();
+    Shape[] want = {new Shape(b, t), new Shape(b, t, k), new Shape(b, t, k), new Shape(b, t), new Shape(b, t, p),
+        new Shape(n, b, t, contract.hiddenSize())};
+    String[] names = {"entropy", "topk_ids", "topk_logprobs", "next_logprob", "probe_logprobs", "hidden_states"};
+    for (int i = 0; i < 6; i++) {
+      if (!out.get(i).getShape().equals(want[i])) {
+        throw new ModelException(where + " returned " + names[i] + " of shape " + out.get(i).getShape()
+            + ", expected " + want[i] + " (top_k and hidden_size from knowable.json)");
+      }
     }
   }
 

@@ -171,6 +171,8 @@ public final class ScoreStage implements Stage {
     if (topK > vocabLimit) {
       throw new ConfigException("knowable.models." + role + ".top-k=" + topK + " exceeds vocab_limit " + vocabLimit);
     }
+    // a contract v2 graph serves its exported vocab_limit and top_k only: fail here, not in every task
+    contract.requireScorable(vocabLimit, topK, "knowable.models." + role);
     List<String> hiddenColumns = new ArrayList<>();
     layers.forEach(l -> hiddenColumns.add("hidden_l" + l));
     // Hidden-state storage (small only): one schema decision, one encoder (HiddenEncoder).

@@ -63,9 +63,35 @@ class ExtractionStagesTest extends SparkTestBase {
     return config(tmp, sets.toArray(new String[0]));
   }
 
+  /** The same with contract v2 exports of the same weights (scoring head in the graph). */
+  @Test
+  void contractV2ModelsWriteTablesThatMatchThePythonReference(@TempDir Path tmp) throws Exception {
+    tablesReconcileAndMatchThePythonReference(tmp, TestModels.fixture("random-small-v2"),
+        TestModels.fixture("random-large-v2"));
+  }
+
+  /** A v2 graph returns the top_k it was exported with: a larger top-k fails before any task runs. */
+  @Test
+  void aTopKAboveTheV2ExportsFailsOnTheDriver(@TempDir Path tmp) throws Exception {
+    KnowableConfig c = pipelineConfig(tmp, "models.large.path=\"" + TestModels.fixture("random-large-v2") + "\"",
+        "models.large.top-k=11");
+    RunTables tables = new RunTables(spark, c);
+    new IngestStage().run(spark, c, tables);
+    new TokenizeStage().run(spark, c, tables);
+    assertThatThrownBy(() -> new ScoreStage(ScoreStage.LARGE).run(spark, c, tables))
+        .isInstanceOf(ModelException.class).hasMessageContaining("knowable.models.large: top-k 11")
+        .hasMessageContaining("--top-k 11");
+  }
+
   @Test
   void tablesReconcileAndMatchThePythonReference(@TempDir Path tmp) throws Exception {
-    KnowableConfig c = pipelineConfig(tmp);
+    tablesReconcileAndMatchThePythonReference(tmp, SMALL, LARGE);
+  }
+
+  private void tablesReconcileAndMatchThePythonReference(Path tmp, Path smallModel, Path largeModel)
+      throws Exception {
+    KnowableConfig c = pipelineConfig(tmp, "models.small.path=\"" + smallModel + "\"",
+        "models.large.path=\"" + largeModel + "\"");
     RunTables tables = new RunTables(spark, c);
     new IngestStage().run(spark, c, tables);
     new TokenizeStage().run(spark, c, tables);
@@ -101,8 +127,8 @@ class ExtractionStagesTest extends SparkTestBase {
     assertThat(large.filter("size(topk_ids) != 10 OR size(topk_logprobs) != 10").count()).isZero();
     assertThat(small.filter("position = 0 AND prev_token_id != -1").count()).isZero();
 
-    checkReference(small, "entropy", SMALL, true);
-    checkReference(large, "entropy", LARGE, false);
+    checkReference(small, "entropy", smallModel, true);
+    checkReference(large, "entropy", largeModel, false);
   }
 
   private static void checkReference(Dataset<Row> scores, String col, Path model, boolean small) {
