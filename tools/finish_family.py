@@ -27,6 +27,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -233,6 +234,8 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(here, "demo/models"))
     ap.add_argument("--corpora", default=os.path.join(here, "demo/corpora"))
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--small-log", default=None, help="copy this training log to OUT/<small name>/train.log")
+    ap.add_argument("--large-log", default=None, help="copy this training log to OUT/<large name>/train.log")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     docs = probe_docs(a.corpora)
@@ -295,6 +298,9 @@ def main(argv=None):
             print("%s copy check: p(true next) %s" % (name, ", ".join(
                 "%s %.3f->%.3f" % (d, copies[name][d]["p_no_hint"], copies[name][d]["p_hint"]) for d in DOMAINS)),
                 flush=True)
+    for name, log in zip(names, (a.small_log, a.large_log)):
+        if log:
+            shutil.copyfile(log, os.path.join(a.out, name, "train.log"))
     for name in names:
         out_dir = os.path.join(a.out, name)
         with open(os.path.join(out_dir, "eval.json"), "w", encoding="utf-8") as f:
