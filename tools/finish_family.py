@@ -184,7 +184,9 @@ def card(name, info, evals, names, all_train, copies=None):
     lines += ["", "difference = %s minus %s (negative: the larger model is better)." % (names[1], names[0])]
     if copies:
         lines += ["", "## Copying in context (copy check)", "",
-                  "Each probe text's first m = min(n, (context-1)/2) tokens t, then <|endoftext|>, then t",
+                  "The first %d probe documents of each domain: each text's first m = min(n, (context-1)/2)"
+                  % select_bpe_large.COPY_DOCS,
+                  "tokens t, then <|endoftext|>, then t",
                   "again (tools/select_bpe_large.py): mean probability of the true next token t[i] after",
                   "t[0..i-1] without the hint (first copy) and with the whole passage before it (second",
                   "copy), i = 1..m-1. A model that copies in context moves the second number towards 1.", "",
