@@ -28,8 +28,9 @@ Options for the retrained BPE large model (tools/train_bpe_large_gpu.sh):
   --val-every K           every K-th document of each model-train file (K-1, 2K-1, ...) is
                           held out of the training stream as a validation stream (still
                           model-train text; the probe passages are never read); the val loss
-                          is measured every --eval-every steps on up to 64 fixed windows and
-                          the checkpoint written is the one with the best val loss so far
+                          is measured every --eval-every steps on up to 128 fixed windows
+                          spread evenly over the validation stream, and the checkpoint
+                          written is the one with the best val loss so far
   --copy-prob P           repeated-span augmentation, so the model learns to copy in
                           context (the ICLT's hint is the prompt repeated before it): each
                           training window of context+1 tokens independently, with
@@ -245,10 +246,13 @@ def main(argv=None):
     offsets = torch.arange(a.context + 1)
     val_windows = None
     if val is not None:
-        nv = min(64, val.numel() // (a.context + 1))
+        # up to 128 disjoint windows spread evenly over the whole stream, so every domain
+        # (the files come in sorted order) is in the validation loss
+        nv = min(128, val.numel() // (a.context + 1))
         if nv < 1:
             raise SystemExit("validation stream too short (%d tokens) for one window" % val.numel())
-        val_windows = val[:nv * (a.context + 1)].view(nv, a.context + 1).long()
+        span = val.numel() // nv
+        val_windows = torch.stack([val[i * span:i * span + a.context + 1] for i in range(nv)]).long()
 
     def forward_loss(win):
         x, y = win[:, :-1], win[:, 1:]
