@@ -145,6 +145,7 @@ def main(argv=None):
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: deterministic, shared machine)")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (weights and optimiser stay fp32)")
     ap.add_argument("--max-seconds", type=float, default=0,
                     help="stop after this many seconds of training and save (0: no limit)")
@@ -167,7 +168,7 @@ def main(argv=None):
     if a.copy_prob > 0 and not 1 <= a.copy_min <= min(a.copy_max, (a.context + 1) // 2):
         ap.error("--copy-min must be >= 1 and <= min(--copy-max, (context+1)//2)")
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     device = torch.device(a.device)
     if device.type == "cuda" and not torch.cuda.is_available():
