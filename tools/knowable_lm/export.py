@@ -25,12 +25,15 @@ from typing import Callable, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .gpt_neox import GPTNeoXForCausalLM, NeoXConfig
 from . import tokenizer as tok
 
 CONTRACT = "knowable-causal-lm/1"
+CONTRACT_V2 = "knowable-causal-lm/2"
 TOP_K = 10
+V2_OUTPUTS = ["entropy", "topk_ids", "topk_logprobs", "next_logprob", "probe_logprobs", "hidden_states"]
 
 REFERENCE_TEXTS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -55,6 +58,94 @@ class ContractWrapper(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
         logits, hidden = self.model(input_ids, attention_mask)
         return logits.float(), torch.stack(hidden, dim=0).float()
+
+
+def _lse_update(m, s, t, z):
+    """One vocabulary chunk of an online log-sum-exp. With m the running max, s = sum
+    exp(z - m) and t = sum exp(z - m) (z - m) over the chunks so far, folds in z [.., c]
+    (float32). The entropy is log(s) - t / s at the end. A -inf logit counts 0."""
+    cm = z.max(-1).values
+    if m is None:
+        nm = cm
+    else:
+        nm = torch.maximum(m, cm)
+    e = torch.exp(z - nm.unsqueeze(-1))
+    # e * (z - nm) is 0 * -inf = nan for a -inf logit; its term is 0
+    ez = torch.where(e > 0, e * (z - nm.unsqueeze(-1)), e)
+    if m is None:
+        return nm, e.sum(-1), ez.sum(-1)
+    r = torch.exp(m - nm)
+    t = r * (t + (m - nm) * s) + ez.sum(-1)
+    s = r * s + e.sum(-1)
+    return nm, s, t
+
+
+class ScoringWrapper(nn.Module):
+    """Contract v2: the scoring head inside the graph.
+
+    forward(input_ids int64[B,T], attention_mask int64[B,T], layers int64[n],
+            probe_ids int64[B,P]) ->
+      entropy         float32[B,T]    nats over ids [0, vocab_limit)
+      topk_ids        int64[B,T,K]    most probable ids first
+      topk_logprobs   float32[B,T,K]
+      next_logprob    float32[B,T]    log p(input_ids[b,i+1]); nan where i+1 is padding or
+                                      past the end, -inf where that id >= vocab_limit
+      probe_logprobs  float32[B,T,P]  log p(probe_ids[b,j]) at every position
+      hidden_states   dtype[n,B,T,d]  the states listed in ``layers``, weights' dtype
+
+    The logits are computed one vocabulary chunk at a time in the weights' dtype and
+    reduced in float32 (online log-sum-exp, per-chunk top-k merged), so no [B,T,V]
+    tensor, float32 or otherwise, exists at once.
+    """
+
+    def __init__(self, model: GPTNeoXForCausalLM, vocab_limit: int, top_k: int = TOP_K,
+                 chunk: int = 8192):
+        super().__init__()
+        if not 1 <= vocab_limit <= model.config.vocab_size:
+            raise ValueError("vocab_limit %d outside 1..%d" % (vocab_limit, model.config.vocab_size))
+        if not 1 <= top_k <= vocab_limit:
+            raise ValueError("top_k %d outside 1..%d (vocab_limit)" % (top_k, vocab_limit))
+        self.model = model
+        self.vocab_limit = int(vocab_limit)
+        self.top_k = int(top_k)
+        self.chunk = int(chunk)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                layers: torch.Tensor, probe_ids: torch.Tensor):
+        hidden, h = self.model.gpt_neox.forward_selected(input_ids, attention_mask, layers)
+        w = self.model.embed_out.weight
+        vl = self.vocab_limit
+        m = s = t = None
+        top_v = []
+        top_i = []
+        for a in range(0, vl, self.chunk):
+            b = min(a + self.chunk, vl)
+            z = F.linear(h, w[a:b]).float()  # [B, T, c]: matmul in the weights' dtype
+            m, s, t = _lse_update(m, s, t, z)
+            v, i = z.topk(min(self.top_k, b - a), dim=-1)
+            top_v.append(v)
+            top_i.append(i + a)
+        lse = m + torch.log(s)
+        entropy = torch.log(s) - t / s
+        if len(top_v) == 1:
+            tv, ti = top_v[0], top_i[0]
+        else:
+            cv = torch.cat(top_v, dim=-1)
+            tv, j = cv.topk(self.top_k, dim=-1)
+            ti = torch.cat(top_i, dim=-1).gather(-1, j)
+        topk_logprobs = tv - lse.unsqueeze(-1)
+        # one logit per position for the realised next token: its output row dotted with h,
+        # rounded to the weights' dtype as the matmul's output is
+        nxt = torch.cat((input_ids[:, 1:], input_ids[:, :1] * 0), dim=1)
+        has_next = torch.cat((attention_mask[:, 1:], attention_mask[:, :1] * 0), dim=1) != 0
+        in_vocab = nxt < vl
+        rows = w.index_select(0, nxt.clamp(0, vl - 1).reshape(-1)).view(h.shape)
+        zn = (h.float() * rows.float()).sum(-1).type_as(h).float()
+        next_logprob = (zn - lse).masked_fill(~in_vocab, float("-inf")).masked_fill(~has_next, float("nan"))
+        prow = w.index_select(0, probe_ids.reshape(-1)).view(h.size(0), -1, h.size(2))
+        zp = torch.bmm(h.float(), prow.float().transpose(1, 2)).type_as(h).float()
+        probe_logprobs = zp - lse.unsqueeze(-1)
+        return entropy, ti, topk_logprobs, next_logprob, probe_logprobs, hidden
 
 
 class LogitsOnlyWrapper(nn.Module):

@@ -16,6 +16,18 @@ for any batch size, any sequence length and on any device:
 Right padding: ``attention_mask`` is 1 on real tokens and 0 on padding. Position
 ids are 0..T-1, attention is causal plus key masking, so the outputs at real
 positions do not depend on the padding or on the other rows of the batch.
+
+Attention implementations (``set_attention``), chosen before tracing:
+
+* ``"fp32"`` (contract v1, the default): scores and softmax in float32 as an explicit
+  [B*H, T, T] tensor with an additive causal + key-padding bias;
+* ``"sdpa"`` (contract v2 where torch has ``F.scaled_dot_product_attention``): q, k, v in
+  the weights' dtype, causal only. With right padding a real query at position i only
+  attends to keys 0..i, which are all real, so the key mask changes nothing at real
+  positions (padded positions' outputs are unspecified). The fused kernels keep the
+  softmax in float32;
+* ``"math"`` (contract v2 without SDPA): q k^T in the weights' dtype, softmax in float32,
+  the same causal + key-padding bias as v1.
 """
 import math
 from dataclasses import dataclass, asdict, field
@@ -116,6 +128,7 @@ class GPTNeoXAttention(nn.Module):
         self.rotary_ndims = int(self.head_size * cfg.rotary_pct)
         self.rotary_base = float(cfg.rotary_emb_base)
         self.scale = 1.0 / math.sqrt(self.head_size)
+        self.impl = "fp32"  # see the module docstring and set_attention
         self.query_key_value = nn.Linear(cfg.hidden_size, 3 * cfg.hidden_size)
         self.dense = nn.Linear(cfg.hidden_size, cfg.hidden_size)
 
@@ -132,9 +145,9 @@ class GPTNeoXAttention(nn.Module):
         return emb.cos(), emb.sin()
 
     def forward(self, x: torch.Tensor, positions: torch.Tensor,
-                mask_bias: torch.Tensor) -> torch.Tensor:
+                mask_bias: Optional[torch.Tensor]) -> torch.Tensor:
         # x: [B, T, d]; positions: [T] int64; mask_bias: [B, 1, T, T] float32,
-        # 0 where attention is allowed and -1e9 where it is not
+        # 0 where attention is allowed and -1e9 where it is not (None for "sdpa")
         qkv = self.query_key_value(x)
         b = qkv.size(0)
         t = qkv.size(1)
@@ -151,9 +164,22 @@ class GPTNeoXAttention(nn.Module):
             k_rot, k_pass = k[..., :r], k[..., r:]
             q = torch.cat((q_rot * cos + _rotate_half(q_rot) * sin, q_pass), dim=-1)
             k = torch.cat((k_rot * cos + _rotate_half(k_rot) * sin, k_pass), dim=-1)
+        if self.impl == "sdpa":
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.dense(out.permute(0, 2, 1, 3).flatten(2))
+        b_h = q.size(0) * q.size(1)
+        if self.impl == "math":
+            # q k^T in the weights' dtype, softmax in float32
+            bias = mask_bias.type_as(q).expand(-1, self.num_heads, -1, -1).reshape(b_h, t, t)
+            scores = torch.baddbmm(bias, q.reshape(b_h, t, self.head_size),
+                                   k.reshape(b_h, t, self.head_size).transpose(1, 2),
+                                   beta=1.0, alpha=self.scale)
+            probs = torch.softmax(scores.float(), dim=-1).type_as(v)
+            out = torch.bmm(probs, v.reshape(b_h, t, self.head_size))
+            out = out.view(b, self.num_heads, t, self.head_size).permute(0, 2, 1, 3).flatten(2)
+            return self.dense(out)
         # scores in float32 whatever the weight dtype; the additive mask bias and the
         # 1/sqrt(head_size) scale are fused into one baddbmm
-        b_h = q.size(0) * q.size(1)
         qf = q.float().reshape(b_h, t, self.head_size)
         kf = k.float().reshape(b_h, t, self.head_size)
         bias = mask_bias.expand(-1, self.num_heads, -1, -1).reshape(b_h, t, t)
@@ -200,15 +226,41 @@ class GPTNeoXModel(nn.Module):
         self.layers = nn.ModuleList([GPTNeoXLayer(cfg) for _ in range(cfg.num_hidden_layers)])
         self.final_layer_norm = nn.LayerNorm(cfg.hidden_size, eps=cfg.layer_norm_eps)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> List[torch.Tensor]:
+    def _prepare(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
         # positions 0..T-1 on the input's device, derived from the input by arithmetic
         # only (no factory function, so no device constant in a traced graph)
         positions = (input_ids[0] * 0 + 1).cumsum(0) - 1
+        if all(layer.attention.impl == "sdpa" for layer in self.layers):
+            return positions, None  # causal masking inside the kernel
         causal = positions.unsqueeze(0) <= positions.unsqueeze(1)  # [T(query), T(key)]
         keys = attention_mask.unsqueeze(1).unsqueeze(2) != 0       # [B, 1, 1, T]
         allowed = causal.unsqueeze(0).unsqueeze(0) & keys            # [B, 1, T, T]
         # additive bias, built by arithmetic (no factory function): 0 allowed, -1e9 not
-        mask_bias = (allowed.float() - 1.0) * 1e9
+        return positions, (allowed.float() - 1.0) * 1e9
+
+    def forward_selected(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                         layers: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(the hidden states whose indices are in ``layers`` [n] int64, stacked
+        [n, B, T, d] in the weights' dtype; the final-norm output [B, T, d]).
+
+        Index convention as ``forward``: 0 = embeddings, l = layer l, L = after the final
+        norm. Only the n selected states are kept: each step overwrites the slots whose
+        index matches (an elementwise select, so the graph traces for any n)."""
+        positions, mask_bias = self._prepare(input_ids, attention_mask)
+        slots = layers.view(-1, 1, 1, 1)
+        h = self.embed_in(input_ids)
+        picked = torch.where(slots == 0, h.unsqueeze(0), h.unsqueeze(0) * 0)
+        last = len(self.layers)
+        for i, layer in enumerate(self.layers):
+            h = layer(h, positions, mask_bias)
+            if i < last - 1:
+                picked = torch.where(slots == i + 1, h.unsqueeze(0), picked)
+        h = self.final_layer_norm(h)
+        picked = torch.where(slots == last, h.unsqueeze(0), picked)
+        return picked, h
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> List[torch.Tensor]:
+        positions, mask_bias = self._prepare(input_ids, attention_mask)
         h = self.embed_in(input_ids)
         hidden = [h]
         for i, layer in enumerate(self.layers):
@@ -239,6 +291,25 @@ class GPTNeoXForCausalLM(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def has_sdpa() -> bool:
+    return hasattr(F, "scaled_dot_product_attention")
+
+
+def set_attention(model: nn.Module, impl: str) -> str:
+    """Sets every attention layer to ``impl`` ("fp32", "sdpa", "math", or "auto" = "sdpa"
+    where this torch has it, else "math"); returns the implementation set."""
+    if impl == "auto":
+        impl = "sdpa" if has_sdpa() else "math"
+    if impl not in ("fp32", "sdpa", "math"):
+        raise ValueError("attention implementation %r (fp32, sdpa, math or auto)" % impl)
+    if impl == "sdpa" and not has_sdpa():
+        raise ValueError("torch %s has no F.scaled_dot_product_attention" % torch.__version__)
+    for m in model.modules():
+        if isinstance(m, GPTNeoXAttention):
+            m.impl = impl
+    return impl
 
 
 def init_weights(model: GPTNeoXForCausalLM, generator: torch.Generator,
