@@ -14,7 +14,8 @@
    of that directory's traced model.pt (max |diff| <= 1e-4, the export check's tolerance);
 5. train.py end to end on the CPU: two runs with the same seed and --steps give identical
    checkpoints (deterministic path), a --max-seconds run stops by time and keeps its
-   best-validation checkpoint, and SIGTERM stops a run with a checkpoint written.
+   best-validation checkpoint, SIGTERM stops a run with a checkpoint written, and an
+   attention kernel failing on the first step falls back to fp32 (same result as fp32).
 """
 import os
 import signal
@@ -172,6 +173,38 @@ def check_train(tmp):
     assert ckpt.load(os.path.join(tmp, "d.pt"))["train"]["steps"] > 0
     print("train.py: same seed -> identical checkpoints; --max-seconds stopped after %d steps (best val %.3f at "
           "step %d); SIGTERM saved" % (tr["steps"], tr["best_val_loss"], tr["best_step"]))
+    check_attention_fallback(tmp)
+
+
+def check_attention_fallback(tmp):
+    """--attention sdpa whose kernel fails on the first step: the run goes on with fp32 and
+    ends like a plain fp32 run with the same seed (same first batch, same update)."""
+    from knowable_lm import gpt_neox
+    F = gpt_neox.F
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no kernel for this test")
+    saved = (gpt_neox.has_sdpa, getattr(F, "scaled_dot_product_attention", None))
+    gpt_neox.has_sdpa = lambda: True
+    F.scaled_dot_product_attention = broken
+    common = ["--name", "t", "--tokenizer", TOK, "--layers", "1", "--hidden", "16", "--heads", "2",
+              "--context", "32", "--batch", "2", "--warmup", "2", "--steps", "3", "--log-every", "1"]
+    try:
+        train.main(common + ["--attention", "sdpa", "--checkpoint", os.path.join(tmp, "s.pt"),
+                             "--log", os.path.join(tmp, "s.log")])
+    finally:
+        gpt_neox.has_sdpa = saved[0]
+        if saved[1] is None:
+            del F.scaled_dot_product_attention
+        else:
+            F.scaled_dot_product_attention = saved[1]
+    train.main(common + ["--checkpoint", os.path.join(tmp, "f.pt"), "--log", os.path.join(tmp, "f.log")])
+    with open(os.path.join(tmp, "s.log"), encoding="utf-8") as f:
+        assert "falling back to fp32" in f.read()
+    s, f = ckpt.load(os.path.join(tmp, "s.pt")), ckpt.load(os.path.join(tmp, "f.pt"))
+    for k, v in f["state_dict"].items():
+        assert torch.equal(s["state_dict"][k], v), k
+    print("train.py --attention: a failing first step falls back to fp32 and equals the fp32 run")
 
 
 def main():

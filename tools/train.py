@@ -60,6 +60,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from knowable_lm import gpt_neox  # noqa: E402
 from knowable_lm.gpt_neox import GPTNeoXForCausalLM, NeoXConfig, init_weights  # noqa: E402
 from knowable_lm import bpe, tokenizer as tok  # noqa: E402
 
@@ -147,6 +148,11 @@ def main(argv=None):
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: deterministic, shared machine)")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (weights and optimiser stay fp32)")
+    ap.add_argument("--attention", default="fp32", choices=["fp32", "sdpa", "math", "auto"],
+                    help="attention implementation while training (gpt_neox.set_attention; training "
+                         "windows have no padding, so sdpa's causal-only mask is exact); the saved "
+                         "weights do not depend on it. Default fp32 (contract v1's explicit float32 "
+                         "scores); if the first step fails with another, the run falls back to fp32")
     ap.add_argument("--max-seconds", type=float, default=0,
                     help="stop after this many seconds of training and save (0: no limit)")
     ap.add_argument("--dropout", type=float, default=0.0)
@@ -196,6 +202,11 @@ def main(argv=None):
     init_weights(model, torch.Generator().manual_seed(a.seed), std=0.02)
     if a.dropout > 0:
         add_dropout(model, a.dropout)
+    attention = "fp32"
+    if a.attention != "fp32":
+        if not hasattr(gpt_neox, "set_attention"):
+            raise SystemExit("--attention %s needs gpt_neox.set_attention (contract v2)" % a.attention)
+        attention = gpt_neox.set_attention(model, a.attention)
     model.to(device)
     model.train()
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -229,9 +240,10 @@ def main(argv=None):
     log("train %s: layers=%d hidden=%d heads=%d params=%d context=%d batch=%d steps=%d lr=%g seed=%d%s"
         % (a.name, a.layers, a.hidden, a.heads, model.num_parameters(), a.context, a.batch,
            a.steps, a.lr, a.seed, "".join(" " + e for e in extras)))
-    if device.type != "cpu" or a.bf16:
-        log("device: %s%s (%s)" % (device, " bf16 autocast" if a.bf16 else "",
-                                   torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"))
+    if device.type != "cpu" or a.bf16 or attention != "fp32":
+        log("device: %s%s, attention %s (%s)" % (device, " bf16 autocast" if a.bf16 else "", attention,
+                                                 torch.cuda.get_device_name(device) if device.type == "cuda"
+                                                 else "cpu"))
     if a.tokenizer:
         log("tokenizer: %s (BPE, vocab_limit %d, sha256 %s)" % (a.tokenizer, vocab_limit, tok.sha256_file(a.tokenizer)))
     if a.train_jsonl:
@@ -304,9 +316,20 @@ def main(argv=None):
         starts = torch.randint(0, n, (a.batch,), generator=gen)
         win = stream[starts.unsqueeze(1) + offsets].long()
         state["copied"] += copy_spans(win, a.copy_prob, a.copy_min, a.copy_max, copy_gen)
-        loss = forward_loss(win.to(device, non_blocking=True))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        try:
+            loss = forward_loss(win.to(device, non_blocking=True))
+            loss.backward()
+        except RuntimeError as e:
+            if step > 0 or attention == "fp32":
+                raise
+            # a kernel this torch/GPU lacks: one retry with the v1 attention
+            log("attention %s failed on the first step (%s: %s); falling back to fp32"
+                % (attention, type(e).__name__, str(e).splitlines()[0][:200]))
+            attention = gpt_neox.set_attention(model, "fp32")
+            opt.zero_grad(set_to_none=True)
+            loss = forward_loss(win.to(device, non_blocking=True))
+            loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
@@ -358,6 +381,8 @@ def _save(a, cfg, model, stream, vocab_limit, steps_done, seen, el, sd=None, sta
              "params": model.num_parameters(), "seed": a.seed, "lr": a.lr,
              "batch": a.batch, "context": a.context,
              "device": a.device + (" bf16" if a.bf16 else ""), "torch": str(torch.__version__)}
+    if a.attention != "fp32":
+        train["attention"] = a.attention
     if a.train_jsonl:
         train.update({"train_jsonl": a.train_jsonl, "warmup": a.warmup})
     if a.tokenizer:

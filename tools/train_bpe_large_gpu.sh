@@ -20,7 +20,8 @@
 # Then, with Debian torch 1.13 on the workstation (see tools/README.md):
 #   /usr/bin/python3 tools/finish_family.py --small demo/models/bpe-small --large OUT/ckpt/<cand>.pkl
 #
-# Candidates (all: tokenizer demo/models/bpe-small/tokenizer.json, context 288, model-train
+# Candidates (all: tokenizer demo/models/bpe-small/tokenizer.json, context 288, bf16 autocast on
+# the GPU, SDPA attention where torch has it (train.py --attention auto), model-train
 # only with every 20th document held out for early stopping, best-val checkpoint kept):
 #   large-6x256       6 layers x 256, 4 heads, dropout 0.1, copy-prob 0.2       5.90M params
 #   large-6x256-r1    the same with 100% rotary dims and dropout 0.2            5.90M
@@ -53,7 +54,7 @@ START=$(date +%s)
 } > "$OUT/env.txt" 2>&1
 
 COMMON="--tokenizer $TOK --context 288 --steps 0 --max-seconds $TRAIN_SECONDS --device $DEVICE $BF16
-  --val-every 20 --eval-every 250 --log-every 100 --seed 1234 --copy-min 8 --copy-max 144"
+  --attention auto --val-every 20 --eval-every 250 --log-every 100 --seed 1234 --copy-min 8 --copy-max 144"
 LARGE="--name bpe-large --heads 4 --batch 64 --lr 1e-3 --warmup 200 --weight-decay 0.1"
 SMALL="--name bpe-small --layers 2 --hidden 64 --heads 2 --batch 64 --lr 3e-3 --warmup 100"
 declare -A CAND=(
