@@ -28,9 +28,9 @@ Options for the retrained BPE large model (tools/train_bpe_large_gpu.sh):
   --val-every K           every K-th document of each model-train file (K-1, 2K-1, ...) is
                           held out of the training stream as a validation stream (still
                           model-train text; the probe passages are never read); the val loss
-                          is measured every --eval-every steps on up to 128 fixed windows
-                          spread evenly over the validation stream, and the checkpoint
-                          written is the one with the best val loss so far
+                          is measured every --eval-every steps on --val-windows (128) fixed
+                          windows spread evenly over the validation stream, and the
+                          checkpoint written is the one with the best val loss so far
   --copy-prob P           repeated-span augmentation, so the model learns to copy in
                           context (the ICLT's hint is the prompt repeated before it): each
                           training window of context+1 tokens independently, with
@@ -159,6 +159,7 @@ def main(argv=None):
     ap.add_argument("--val-every", type=int, default=0, metavar="K",
                     help="hold out every K-th model-train document as a validation stream (0: none)")
     ap.add_argument("--eval-every", type=int, default=250, help="val loss every N steps (with --val-every)")
+    ap.add_argument("--val-windows", type=int, default=128, help="validation windows (default 128)")
     ap.add_argument("--copy-prob", type=float, default=0.0)
     ap.add_argument("--copy-min", type=int, default=8)
     ap.add_argument("--copy-max", type=int, default=128)
@@ -259,9 +260,9 @@ def main(argv=None):
     offsets = torch.arange(a.context + 1)
     val_windows = None
     if val is not None:
-        # up to 128 disjoint windows spread evenly over the whole stream, so every domain
+        # up to --val-windows disjoint windows spread evenly over the whole stream, so every domain
         # (the files come in sorted order) is in the validation loss
-        nv = min(128, val.numel() // (a.context + 1))
+        nv = min(a.val_windows, val.numel() // (a.context + 1))
         if nv < 1:
             raise SystemExit("validation stream too short (%d tokens) for one window" % val.numel())
         span = val.numel() // nv
@@ -351,7 +352,9 @@ def main(argv=None):
             log("checkpoint at step %d: %s" % (step, a.checkpoint))
     el = time.time() - t0
     if val_windows is not None:
-        if step % a.eval_every != 0:
+        if stop_reason == "SIGTERM" and state["best"] is not None:
+            pass  # asked to stop: write the best so far at once, no last evaluation
+        elif step % a.eval_every != 0:
             _track_val(a, state, val_loss(), step, model, log)
         save(step, seen, el, state["best"])
         log("done (%s): %d steps, %d tokens seen in %.1f s; best val loss %.4f at step %d (last %.4f); "

@@ -6,7 +6,7 @@
 #   OUT=/some/dir bash tools/train_bpe_large_gpu.sh
 # CPU smoke test (about 3 minutes on 2 cores; EXTRA is appended to every candidate's train.py
 # options, LIMIT_DOCS cuts the report to the first N probe documents per domain):
-#   DEVICE=cpu TRAIN_SECONDS=20 EXTRA="--batch 2 --eval-every 10" LIMIT_DOCS=5 \
+#   DEVICE=cpu TRAIN_SECONDS=20 EXTRA="--batch 2 --eval-every 10 --val-windows 4" LIMIT_DOCS=5 \
 #     OUT=/tmp/bpe-gpu WORK=/tmp/bpe-gpu-work bash tools/train_bpe_large_gpu.sh
 # CPU for real (hours): see tools/README.md (same tools/train.py flags, --steps instead of time).
 #
