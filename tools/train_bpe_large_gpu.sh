@@ -16,7 +16,8 @@
 #   ckpt/<candidate>.pkl            portable checkpoints (tools/knowable_lm/ckpt.py): smalls and
 #                                   the default large choice in float32, other larges float16
 #   logs/<candidate>.log            training logs (train.py --log), logs/*.out stdout/stderr
-#   env.txt                         torch / device / timing
+#   env.txt                         torch / device / timing, each candidate's last log line
+#   gpu-util.txt                    nvidia-smi utilization and memory every 20 s while training
 # Then, with Debian torch 1.13 on the workstation (see tools/README.md):
 #   /usr/bin/python3 tools/finish_family.py --small demo/models/bpe-small --large OUT/ckpt/<cand>.pkl
 #
@@ -64,6 +65,13 @@ declare -A CAND=(
   [small-copy]="$SMALL --copy-prob 0.3"
   [small-copy-r1]="$SMALL --copy-prob 0.3 --rotary-pct 1.0"
 )
+SAMPLER=
+if [ "$DEVICE" != cpu ] && command -v nvidia-smi > /dev/null; then
+  # GPU load while training, for sizing the next run
+  (while sleep 20; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader; done) \
+    > "$OUT/gpu-util.txt" 2>&1 &
+  SAMPLER=$!
+fi
 PIDS=()
 for c in "${!CAND[@]}"; do
   # shellcheck disable=SC2086  # word splitting of the option strings is intended
@@ -72,7 +80,9 @@ for c in "${!CAND[@]}"; do
   PIDS+=($!)
 done
 for p in "${PIDS[@]}"; do wait "$p" || echo "a trainer (pid $p) exited with $?" >> "$OUT/env.txt"; done
+[ -n "$SAMPLER" ] && kill "$SAMPLER"
 echo "training done after $(( $(date +%s) - START )) s" >> "$OUT/env.txt"
+for c in "${!CAND[@]}"; do echo "$c: $(grep -h '^done' "$OUT/logs/$c.log" 2>/dev/null | tail -n 1)"; done >> "$OUT/env.txt"
 
 SEL=()
 for c in small-copy small-copy-r1; do [ -f "$WORK/$c.pt" ] && SEL+=(--small "$WORK/$c.pt"); done
