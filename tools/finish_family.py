@@ -161,7 +161,8 @@ def card(name, info, evals, names, all_train, copies=None):
         "| training steps x batch x context | %d x %d x %d |" % (tr["steps"], tr["batch"], tr["context"]),
         "| %s seen in training | %d |" % (unit, tr["tokens_seen"]),
         "| training wall time | %.1f min (%s, torch %s) |" % (
-            tr["wall_seconds"] / 60, "1 CPU thread" if tr.get("device", "cpu") == "cpu" else tr["device"],
+            tr["wall_seconds"] / 60, ("1 CPU thread" if tr.get("device", "cpu") == "cpu" else tr["device"])
+            + (", attention %s" % tr["attention"] if tr.get("attention") else ""),
             tr.get("torch", torch.__version__)),
         "| seed, peak lr | %d, %g |" % (tr["seed"], tr["lr"]),
     ] + _train_rows(tr) + ([
