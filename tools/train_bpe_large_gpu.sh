@@ -15,6 +15,8 @@
 #                                   per domain, copy check, H_S/H_L position counts per pair
 #   ckpt/<candidate>.pkl            portable checkpoints (tools/knowable_lm/ckpt.py): smalls and
 #                                   the default large choice in float32, other larges float16
+#                                   (written right after training, larges in fp16, then the
+#                                   report rewrites the chosen one in fp32)
 #   logs/<candidate>.log            training logs (train.py --log), logs/*.out stdout/stderr
 #   env.txt                         torch / device / timing, each candidate's last log line
 #   gpu-util.txt                    nvidia-smi utilization and memory every 20 s while training
@@ -45,6 +47,7 @@ PY=${PY:?no python with torch found; set PY}
 TOK=demo/models/bpe-small/tokenizer.json
 BF16=$([ "$DEVICE" = cpu ] || echo --bf16)
 mkdir -p "$OUT/logs" "$OUT/ckpt" "$WORK"
+rm -f "$WORK"/large-*.pt "$WORK"/small-*.pt  # no stale candidate from an earlier run
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 START=$(date +%s)
 {
@@ -84,6 +87,19 @@ for p in "${PIDS[@]}"; do wait "$p" || echo "a trainer (pid $p) exited with $?" 
 echo "training done after $(( $(date +%s) - START )) s" >> "$OUT/env.txt"
 for c in "${!CAND[@]}"; do echo "$c: $(grep -h '^done' "$OUT/logs/$c.log" 2>/dev/null | tail -n 1)"; done >> "$OUT/env.txt"
 
+# safety net before the report: every candidate under $OUT now (smalls fp32, larges fp16),
+# in case the call's time runs out during the report (which rewrites the chosen large in fp32)
+"$PY" - "$WORK" "$OUT/ckpt" >> "$OUT/env.txt" 2>&1 <<'PYEOF'
+import glob, os, sys
+sys.path.insert(0, "tools")
+import torch
+from knowable_lm import ckpt
+for p in sorted(glob.glob(os.path.join(sys.argv[1], "*.pt"))):
+    name = os.path.splitext(os.path.basename(p))[0]
+    ckpt.save_portable(ckpt.load(p), os.path.join(sys.argv[2], name + ".pkl"),
+                       torch.float32 if name.startswith("small") else torch.float16)
+    print("safety copy", name)
+PYEOF
 SEL=()
 for c in small-copy small-copy-r1; do [ -f "$WORK/$c.pt" ] && SEL+=(--small "$WORK/$c.pt"); done
 for c in large-6x256 large-6x256-r1 large-8x192; do [ -f "$WORK/$c.pt" ] && SEL+=(--large "$WORK/$c.pt"); done
