@@ -27,6 +27,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -160,7 +161,8 @@ def card(name, info, evals, names, all_train, copies=None):
         "| training steps x batch x context | %d x %d x %d |" % (tr["steps"], tr["batch"], tr["context"]),
         "| %s seen in training | %d |" % (unit, tr["tokens_seen"]),
         "| training wall time | %.1f min (%s, torch %s) |" % (
-            tr["wall_seconds"] / 60, "1 CPU thread" if tr.get("device", "cpu") == "cpu" else tr["device"],
+            tr["wall_seconds"] / 60, ("1 CPU thread" if tr.get("device", "cpu") == "cpu" else tr["device"])
+            + (", attention %s" % tr["attention"] if tr.get("attention") else ""),
             tr.get("torch", torch.__version__)),
         "| seed, peak lr | %d, %g |" % (tr["seed"], tr["lr"]),
     ] + _train_rows(tr) + ([
@@ -183,7 +185,9 @@ def card(name, info, evals, names, all_train, copies=None):
     lines += ["", "difference = %s minus %s (negative: the larger model is better)." % (names[1], names[0])]
     if copies:
         lines += ["", "## Copying in context (copy check)", "",
-                  "Each probe text's first m = min(n, (context-1)/2) tokens t, then <|endoftext|>, then t",
+                  "The first %d probe documents of each domain: each text's first m = min(n, (context-1)/2)"
+                  % select_bpe_large.COPY_DOCS,
+                  "tokens t, then <|endoftext|>, then t",
                   "again (tools/select_bpe_large.py): mean probability of the true next token t[i] after",
                   "t[0..i-1] without the hint (first copy) and with the whole passage before it (second",
                   "copy), i = 1..m-1. A model that copies in context moves the second number towards 1.", "",
@@ -233,6 +237,8 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(here, "demo/models"))
     ap.add_argument("--corpora", default=os.path.join(here, "demo/corpora"))
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--small-log", default=None, help="copy this training log to OUT/<small name>/train.log")
+    ap.add_argument("--large-log", default=None, help="copy this training log to OUT/<large name>/train.log")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     docs = probe_docs(a.corpora)
@@ -295,6 +301,9 @@ def main(argv=None):
             print("%s copy check: p(true next) %s" % (name, ", ".join(
                 "%s %.3f->%.3f" % (d, copies[name][d]["p_no_hint"], copies[name][d]["p_hint"]) for d in DOMAINS)),
                 flush=True)
+    for name, log in zip(names, (a.small_log, a.large_log)):
+        if log:
+            shutil.copyfile(log, os.path.join(a.out, name, "train.log"))
     for name in names:
         out_dir = os.path.join(a.out, name)
         with open(os.path.join(out_dir, "eval.json"), "w", encoding="utf-8") as f:

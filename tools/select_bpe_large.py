@@ -19,7 +19,8 @@ Per (small, large) pair and domain: positions in the paper's band H_S >= 2 with
 H_L < 0.2 / 0.5 / 1.0 (class-0 candidates) and with |H_L - H_S| <= 0.1 (class-1
 candidates). These are raw position counts, before the pipeline's split, entropy
 matching and token balancing, so they are an upper bound of the test examples.
-Copy check (ICLT's hint_repeat idea, per model): the passage's first m = min(n, (context-1)//2)
+Copy check (ICLT's hint_repeat idea, per model; the first 100 documents of each domain):
+the passage's first m = min(n, (context-1)//2)
 tokens t, then <|endoftext|>, then t again, in one sequence; for i = 1..m-1 the
 probability of t[i] after t[0..i-1] (no hint: first copy) and after t + <eos> + t[0..i-1]
 (hint: the same prefix with the whole passage before it). Reported: mean probability of
@@ -46,6 +47,7 @@ EVAL_BYTES = 512
 THRESHOLDS = [0.2, 0.5, 1.0]
 BAND = 2.0
 GAP = 0.1
+COPY_DOCS = 100  # copy check: the first 100 probe documents of each domain (its cost is 2x a passage)
 
 
 def truncate_utf8(text, max_bytes):
@@ -98,10 +100,12 @@ def run_model(model, seqs, vocab_limit, device, batch=32):
     return ent, nll
 
 
-def copy_check(model, seqs, vocab_limit, context, eos, device, batch=32):
-    """Mean p(true next | no hint), mean p(true next | hint), fraction hint p > 0.5, count."""
+def copy_check(model, seqs, vocab_limit, context, eos, device, batch=32, max_docs=None):
+    """Mean p(true next | no hint), mean p(true next | hint), fraction hint p > 0.5, count,
+    over the first ``max_docs`` (default COPY_DOCS) sequences."""
     m_max = (context - 1) // 2
-    pairs = [(s[:m_max], s[:m_max] + [eos] + s[:m_max]) for s in seqs if len(s) >= 2]
+    seqs = [s for s in seqs if len(s) >= 2][:COPY_DOCS if max_docs is None else max_docs]
+    pairs = [(s[:m_max], s[:m_max] + [eos] + s[:m_max]) for s in seqs]
     sum_no, sum_hint, above, n = 0.0, 0.0, 0, 0
     model.to(device).eval()
     with torch.no_grad():

@@ -12,9 +12,12 @@
    within float16 rounding (relative 2^-11), and a checkpoint saved by this torch reloads;
 4. ckpt.model_from_dir (the eager model behind an exported directory) gives the logits
    of that directory's traced model.pt (max |diff| <= 1e-4, the export check's tolerance);
-5. train.py end to end on the CPU: two runs with the same seed and --steps give identical
+5. select_bpe_large's copy check equals separate forward passes per position, and its
+   band counts a hand count;
+6. train.py end to end on the CPU: two runs with the same seed and --steps give identical
    checkpoints (deterministic path), a --max-seconds run stops by time and keeps its
-   best-validation checkpoint, and SIGTERM stops a run with a checkpoint written.
+   best-validation checkpoint, SIGTERM stops a run with a checkpoint written, and an
+   attention kernel failing on the first step falls back to fp32 (same result as fp32).
 """
 import os
 import signal
@@ -172,10 +175,72 @@ def check_train(tmp):
     assert ckpt.load(os.path.join(tmp, "d.pt"))["train"]["steps"] > 0
     print("train.py: same seed -> identical checkpoints; --max-seconds stopped after %d steps (best val %.3f at "
           "step %d); SIGTERM saved" % (tr["steps"], tr["best_val_loss"], tr["best_step"]))
+    check_attention_fallback(tmp)
+
+
+def check_attention_fallback(tmp):
+    """--attention sdpa whose kernel fails on the first step: the run goes on with fp32 and
+    ends like a plain fp32 run with the same seed (same first batch, same update)."""
+    from knowable_lm import gpt_neox
+    F = gpt_neox.F
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no kernel for this test")
+    saved = (gpt_neox.has_sdpa, getattr(F, "scaled_dot_product_attention", None))
+    gpt_neox.has_sdpa = lambda: True
+    F.scaled_dot_product_attention = broken
+    common = ["--name", "t", "--tokenizer", TOK, "--layers", "1", "--hidden", "16", "--heads", "2",
+              "--context", "32", "--batch", "2", "--warmup", "2", "--steps", "3", "--log-every", "1"]
+    try:
+        train.main(common + ["--attention", "sdpa", "--checkpoint", os.path.join(tmp, "s.pt"),
+                             "--log", os.path.join(tmp, "s.log")])
+    finally:
+        gpt_neox.has_sdpa = saved[0]
+        if saved[1] is None:
+            del F.scaled_dot_product_attention
+        else:
+            F.scaled_dot_product_attention = saved[1]
+    train.main(common + ["--checkpoint", os.path.join(tmp, "f.pt"), "--log", os.path.join(tmp, "f.log")])
+    with open(os.path.join(tmp, "s.log"), encoding="utf-8") as f:
+        assert "falling back to fp32" in f.read()
+    s, f = ckpt.load(os.path.join(tmp, "s.pt")), ckpt.load(os.path.join(tmp, "f.pt"))
+    for k, v in f["state_dict"].items():
+        assert torch.equal(s["state_dict"][k], v), k
+    print("train.py --attention: a failing first step falls back to fp32 and equals the fp32 run")
+
+
+def check_report_measures():
+    """select_bpe_large: the one-pass copy check against separate forward passes per
+    position (batched with padding vs one unpadded prefix at a time), and the band counts
+    against a hand count."""
+    import select_bpe_large as sel
+    m = small_model().eval()
+    g = torch.Generator().manual_seed(11)
+    seqs = [torch.randint(0, 60, (n,), generator=g).tolist() for n in (9, 40, 2, 23)]
+    got = sel.copy_check(m, seqs, 60, 64, 63, "cpu", batch=3)
+    no, hint, above, n = 0.0, 0.0, 0, 0
+    with torch.no_grad():
+        for s in seqs:
+            t = s[:(64 - 1) // 2]
+            for i in range(1, len(t)):
+                p0 = torch.softmax(m(torch.tensor([t[:i]]), return_hidden=False)[0, -1, :60], -1)[t[i]].item()
+                ph = torch.softmax(m(torch.tensor([t + [63] + t[:i]]), return_hidden=False)[0, -1, :60],
+                                   -1)[t[i]].item()
+                no, hint, above, n = no + p0, hint + ph, above + (ph > 0.5), n + 1
+    assert got["positions"] == n, (got, n)
+    assert abs(got["p_no_hint"] - no / n) < 1e-5 and abs(got["p_hint"] - hint / n) < 1e-5, (got, no / n, hint / n)
+    assert got["frac_hint_above_0.5"] == above / n
+    hs = [[2.5, 1.0, 3.0, 2.0], [4.0]]
+    hl = [[0.1, 0.0, 2.95, 0.6], [3.91]]
+    c = sel.pair_counts(hs, hl)
+    # band: 2.5, 3.0, 2.0, 4.0; H_L < 0.2: 0.1; < 0.5: 0.1; < 1.0: 0.1, 0.6; gap: 2.95, 3.91
+    assert c == {"band": 4, "gap": 2, "lt0.2": 1, "lt0.5": 1, "lt1": 2}, c
+    print("select_bpe_large: copy check equals per-position forward passes (%d positions), band counts exact" % n)
 
 
 def main():
     torch.set_num_threads(1)
+    check_report_measures()
     check_copy_spans()
     check_dropout()
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,8 +28,9 @@ Options for the retrained BPE large model (tools/train_bpe_large_gpu.sh):
   --val-every K           every K-th document of each model-train file (K-1, 2K-1, ...) is
                           held out of the training stream as a validation stream (still
                           model-train text; the probe passages are never read); the val loss
-                          is measured every --eval-every steps on up to 64 fixed windows and
-                          the checkpoint written is the one with the best val loss so far
+                          is measured every --eval-every steps on --val-windows (128) fixed
+                          windows spread evenly over the validation stream, and the
+                          checkpoint written is the one with the best val loss so far
   --copy-prob P           repeated-span augmentation, so the model learns to copy in
                           context (the ICLT's hint is the prompt repeated before it): each
                           training window of context+1 tokens independently, with
@@ -59,6 +60,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from knowable_lm import gpt_neox  # noqa: E402
 from knowable_lm.gpt_neox import GPTNeoXForCausalLM, NeoXConfig, init_weights  # noqa: E402
 from knowable_lm import bpe, tokenizer as tok  # noqa: E402
 
@@ -144,13 +146,20 @@ def main(argv=None):
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads (default 1: deterministic, shared machine)")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (weights and optimiser stay fp32)")
+    ap.add_argument("--attention", default="fp32", choices=["fp32", "sdpa", "math", "auto"],
+                    help="attention implementation while training (gpt_neox.set_attention; training "
+                         "windows have no padding, so sdpa's causal-only mask is exact); the saved "
+                         "weights do not depend on it. Default fp32 (contract v1's explicit float32 "
+                         "scores); if the first step fails with another, the run falls back to fp32")
     ap.add_argument("--max-seconds", type=float, default=0,
                     help="stop after this many seconds of training and save (0: no limit)")
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--val-every", type=int, default=0, metavar="K",
                     help="hold out every K-th model-train document as a validation stream (0: none)")
     ap.add_argument("--eval-every", type=int, default=250, help="val loss every N steps (with --val-every)")
+    ap.add_argument("--val-windows", type=int, default=128, help="validation windows (default 128)")
     ap.add_argument("--copy-prob", type=float, default=0.0)
     ap.add_argument("--copy-min", type=int, default=8)
     ap.add_argument("--copy-max", type=int, default=128)
@@ -166,7 +175,7 @@ def main(argv=None):
     if a.copy_prob > 0 and not 1 <= a.copy_min <= min(a.copy_max, (a.context + 1) // 2):
         ap.error("--copy-min must be >= 1 and <= min(--copy-max, (context+1)//2)")
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     device = torch.device(a.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -194,6 +203,11 @@ def main(argv=None):
     init_weights(model, torch.Generator().manual_seed(a.seed), std=0.02)
     if a.dropout > 0:
         add_dropout(model, a.dropout)
+    attention = "fp32"
+    if a.attention != "fp32":
+        if not hasattr(gpt_neox, "set_attention"):
+            raise SystemExit("--attention %s needs gpt_neox.set_attention (contract v2)" % a.attention)
+        attention = gpt_neox.set_attention(model, a.attention)
     model.to(device)
     model.train()
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -227,9 +241,10 @@ def main(argv=None):
     log("train %s: layers=%d hidden=%d heads=%d params=%d context=%d batch=%d steps=%d lr=%g seed=%d%s"
         % (a.name, a.layers, a.hidden, a.heads, model.num_parameters(), a.context, a.batch,
            a.steps, a.lr, a.seed, "".join(" " + e for e in extras)))
-    if device.type != "cpu" or a.bf16:
-        log("device: %s%s (%s)" % (device, " bf16 autocast" if a.bf16 else "",
-                                   torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"))
+    if device.type != "cpu" or a.bf16 or attention != "fp32":
+        log("device: %s%s, attention %s (%s)" % (device, " bf16 autocast" if a.bf16 else "", attention,
+                                                 torch.cuda.get_device_name(device) if device.type == "cuda"
+                                                 else "cpu"))
     if a.tokenizer:
         log("tokenizer: %s (BPE, vocab_limit %d, sha256 %s)" % (a.tokenizer, vocab_limit, tok.sha256_file(a.tokenizer)))
     if a.train_jsonl:
@@ -245,10 +260,13 @@ def main(argv=None):
     offsets = torch.arange(a.context + 1)
     val_windows = None
     if val is not None:
-        nv = min(64, val.numel() // (a.context + 1))
+        # up to --val-windows disjoint windows spread evenly over the whole stream, so every domain
+        # (the files come in sorted order) is in the validation loss
+        nv = min(a.val_windows, val.numel() // (a.context + 1))
         if nv < 1:
             raise SystemExit("validation stream too short (%d tokens) for one window" % val.numel())
-        val_windows = val[:nv * (a.context + 1)].view(nv, a.context + 1).long()
+        span = val.numel() // nv
+        val_windows = torch.stack([val[i * span:i * span + a.context + 1] for i in range(nv)]).long()
 
     def forward_loss(win):
         x, y = win[:, :-1], win[:, 1:]
@@ -299,9 +317,20 @@ def main(argv=None):
         starts = torch.randint(0, n, (a.batch,), generator=gen)
         win = stream[starts.unsqueeze(1) + offsets].long()
         state["copied"] += copy_spans(win, a.copy_prob, a.copy_min, a.copy_max, copy_gen)
-        loss = forward_loss(win.to(device, non_blocking=True))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        try:
+            loss = forward_loss(win.to(device, non_blocking=True))
+            loss.backward()
+        except RuntimeError as e:
+            if step > 0 or attention == "fp32":
+                raise
+            # a kernel this torch/GPU lacks: one retry with the v1 attention
+            log("attention %s failed on the first step (%s: %s); falling back to fp32"
+                % (attention, type(e).__name__, str(e).splitlines()[0][:200]))
+            attention = gpt_neox.set_attention(model, "fp32")
+            opt.zero_grad(set_to_none=True)
+            loss = forward_loss(win.to(device, non_blocking=True))
+            loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
@@ -323,7 +352,9 @@ def main(argv=None):
             log("checkpoint at step %d: %s" % (step, a.checkpoint))
     el = time.time() - t0
     if val_windows is not None:
-        if step % a.eval_every != 0:
+        if stop_reason == "SIGTERM" and state["best"] is not None:
+            pass  # asked to stop: write the best so far at once, no last evaluation
+        elif step % a.eval_every != 0:
             _track_val(a, state, val_loss(), step, model, log)
         save(step, seen, el, state["best"])
         log("done (%s): %d steps, %d tokens seen in %.1f s; best val loss %.4f at step %d (last %.4f); "
@@ -353,6 +384,8 @@ def _save(a, cfg, model, stream, vocab_limit, steps_done, seen, el, sd=None, sta
              "params": model.num_parameters(), "seed": a.seed, "lr": a.lr,
              "batch": a.batch, "context": a.context,
              "device": a.device + (" bf16" if a.bf16 else ""), "torch": str(torch.__version__)}
+    if a.attention != "fp32":
+        train["attention"] = a.attention
     if a.train_jsonl:
         train.update({"train_jsonl": a.train_jsonl, "warmup": a.warmup})
     if a.tokenizer:

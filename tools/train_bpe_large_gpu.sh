@@ -6,7 +6,7 @@
 #   OUT=/some/dir bash tools/train_bpe_large_gpu.sh
 # CPU smoke test (about 3 minutes on 2 cores; EXTRA is appended to every candidate's train.py
 # options, LIMIT_DOCS cuts the report to the first N probe documents per domain):
-#   DEVICE=cpu TRAIN_SECONDS=20 EXTRA="--batch 2 --eval-every 10" LIMIT_DOCS=5 \
+#   DEVICE=cpu TRAIN_SECONDS=20 EXTRA="--batch 2 --eval-every 10 --val-windows 4" LIMIT_DOCS=5 \
 #     OUT=/tmp/bpe-gpu WORK=/tmp/bpe-gpu-work bash tools/train_bpe_large_gpu.sh
 # CPU for real (hours): see tools/README.md (same tools/train.py flags, --steps instead of time).
 #
@@ -15,12 +15,16 @@
 #                                   per domain, copy check, H_S/H_L position counts per pair
 #   ckpt/<candidate>.pkl            portable checkpoints (tools/knowable_lm/ckpt.py): smalls and
 #                                   the default large choice in float32, other larges float16
+#                                   (written right after training, larges in fp16, then the
+#                                   report rewrites the chosen one in fp32)
 #   logs/<candidate>.log            training logs (train.py --log), logs/*.out stdout/stderr
-#   env.txt                         torch / device / timing
+#   env.txt                         torch / device / timing, each candidate's last log line
+#   gpu-util.txt                    nvidia-smi utilization and memory every 20 s while training
 # Then, with Debian torch 1.13 on the workstation (see tools/README.md):
 #   /usr/bin/python3 tools/finish_family.py --small demo/models/bpe-small --large OUT/ckpt/<cand>.pkl
 #
-# Candidates (all: tokenizer demo/models/bpe-small/tokenizer.json, context 288, model-train
+# Candidates (all: tokenizer demo/models/bpe-small/tokenizer.json, context 288, bf16 autocast on
+# the GPU, SDPA attention where torch has it (train.py --attention auto), model-train
 # only with every 20th document held out for early stopping, best-val checkpoint kept):
 #   large-6x256       6 layers x 256, 4 heads, dropout 0.1, copy-prob 0.2       5.90M params
 #   large-6x256-r1    the same with 100% rotary dims and dropout 0.2            5.90M
@@ -43,6 +47,7 @@ PY=${PY:?no python with torch found; set PY}
 TOK=demo/models/bpe-small/tokenizer.json
 BF16=$([ "$DEVICE" = cpu ] || echo --bf16)
 mkdir -p "$OUT/logs" "$OUT/ckpt" "$WORK"
+rm -f "$WORK"/large-*.pt "$WORK"/small-*.pt  # no stale candidate from an earlier run
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 START=$(date +%s)
 {
@@ -53,7 +58,7 @@ START=$(date +%s)
 } > "$OUT/env.txt" 2>&1
 
 COMMON="--tokenizer $TOK --context 288 --steps 0 --max-seconds $TRAIN_SECONDS --device $DEVICE $BF16
-  --val-every 20 --eval-every 250 --log-every 100 --seed 1234 --copy-min 8 --copy-max 144"
+  --attention auto --val-every 20 --eval-every 250 --log-every 100 --seed 1234 --copy-min 8 --copy-max 144"
 LARGE="--name bpe-large --heads 4 --batch 64 --lr 1e-3 --warmup 200 --weight-decay 0.1"
 SMALL="--name bpe-small --layers 2 --hidden 64 --heads 2 --batch 64 --lr 3e-3 --warmup 100"
 declare -A CAND=(
@@ -63,6 +68,13 @@ declare -A CAND=(
   [small-copy]="$SMALL --copy-prob 0.3"
   [small-copy-r1]="$SMALL --copy-prob 0.3 --rotary-pct 1.0"
 )
+SAMPLER=
+if [ "$DEVICE" != cpu ] && command -v nvidia-smi > /dev/null; then
+  # GPU load while training, for sizing the next run
+  (while sleep 20; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader; done) \
+    > "$OUT/gpu-util.txt" 2>&1 &
+  SAMPLER=$!
+fi
 PIDS=()
 for c in "${!CAND[@]}"; do
   # shellcheck disable=SC2086  # word splitting of the option strings is intended
@@ -71,8 +83,23 @@ for c in "${!CAND[@]}"; do
   PIDS+=($!)
 done
 for p in "${PIDS[@]}"; do wait "$p" || echo "a trainer (pid $p) exited with $?" >> "$OUT/env.txt"; done
+[ -n "$SAMPLER" ] && kill "$SAMPLER"
 echo "training done after $(( $(date +%s) - START )) s" >> "$OUT/env.txt"
+for c in "${!CAND[@]}"; do echo "$c: $(grep -h '^done' "$OUT/logs/$c.log" 2>/dev/null | tail -n 1)"; done >> "$OUT/env.txt"
 
+# safety net before the report: every candidate under $OUT now (smalls fp32, larges fp16),
+# in case the call's time runs out during the report (which rewrites the chosen large in fp32)
+"$PY" - "$WORK" "$OUT/ckpt" >> "$OUT/env.txt" 2>&1 <<'PYEOF'
+import glob, os, sys
+sys.path.insert(0, "tools")
+import torch
+from knowable_lm import ckpt
+for p in sorted(glob.glob(os.path.join(sys.argv[1], "*.pt"))):
+    name = os.path.splitext(os.path.basename(p))[0]
+    ckpt.save_portable(ckpt.load(p), os.path.join(sys.argv[2], name + ".pkl"),
+                       torch.float32 if name.startswith("small") else torch.float16)
+    print("safety copy", name)
+PYEOF
 SEL=()
 for c in small-copy small-copy-r1; do [ -f "$WORK/$c.pt" ] && SEL+=(--small "$WORK/$c.pt"); done
 for c in large-6x256 large-6x256-r1 large-8x192; do [ -f "$WORK/$c.pt" ] && SEL+=(--large "$WORK/$c.pt"); done

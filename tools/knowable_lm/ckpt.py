@@ -10,7 +10,7 @@ torch serialization code at all (torch 1.13 reads torch 2.x zip files in practic
 this does not depend on it). :func:`load` reads both forms; bf16 weights come back as
 float32.
 """
-import io
+import os
 import pickle
 from typing import Dict
 
@@ -30,7 +30,11 @@ def _to_raw(t: torch.Tensor) -> dict:
         raise ValueError("unsupported dtype %s" % t.dtype)
     # bytes via a uint8 view (bf16 has no numpy type); int16 view keeps 2-byte dtypes exact
     raw = t.reshape(-1).view(torch.uint8) if t.numel() else torch.zeros(0, dtype=torch.uint8)
-    return {"dtype": name, "shape": list(t.shape), "data": bytes(raw.numpy().tobytes())}
+    try:
+        data = raw.numpy().tobytes()
+    except (ImportError, RuntimeError):  # a torch built without numpy
+        data = bytes(raw.tolist())
+    return {"dtype": name, "shape": list(t.shape), "data": data}
 
 
 def _from_raw(r: dict) -> torch.Tensor:
@@ -48,7 +52,6 @@ def save_portable(ck: dict, path: str, dtype: torch.dtype = torch.float32) -> No
                          for k, v in ck["state_dict"].items()}
     with open(path + ".tmp", "wb") as f:
         pickle.dump(out, f, protocol=4)
-    import os
     os.replace(path + ".tmp", path)
 
 
@@ -63,7 +66,8 @@ def load(path: str) -> dict:
             raise ValueError("%s: a pickle but not a %s file" % (path, PORTABLE_MAGIC))
         ck["state_dict"] = {k: _from_raw(v) for k, v in ck["state_dict"].items()}
     else:
-        ck = torch.load(path, map_location="cpu")
+        # our own files: the full unpickler (torch >= 2.6 defaults to weights_only=True)
+        ck = torch.load(path, map_location="cpu", weights_only=False)
     ck["state_dict"] = {k: (v.float() if v.is_floating_point() else v) for k, v in ck["state_dict"].items()}
     return ck
 
@@ -79,7 +83,6 @@ def model_from_dir(model_dir: str) -> GPTNeoXForCausalLM:
     """The eager model of an exported contract directory: config.json + the parameters of
     the traced model.pt (the trace keeps the eager module's parameter names)."""
     import json
-    import os
     with open(os.path.join(model_dir, "config.json"), encoding="utf-8") as f:
         cfg = NeoXConfig.from_hf_dict(json.load(f))
     traced = torch.jit.load(os.path.join(model_dir, "model.pt"), map_location="cpu")
