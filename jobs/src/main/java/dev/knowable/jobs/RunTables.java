@@ -210,6 +210,11 @@ public final class RunTables {
     }
     if (mode == IfExists.SKIP) {
       checkSameConfig(table);
+      try {
+        removeIfEmpty(fs(stagingRoot(table)), stagingRoot(table)); // left by an older version
+      } catch (IOException e) {
+        LOG.debug("{}: {}", stagingRoot(table), e.getMessage());
+      }
       LOG.info("Table {} of run {} is already committed at {}; skipping (if-exists=skip)", table,
           config.runId(), tablePath(table));
       return false;
