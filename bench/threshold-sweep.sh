@@ -14,7 +14,8 @@
 # own output root under <root>/sweep/cut<cut>-gap<gap>/ that links the base run's score
 # tables (same run id) and writes its own probe_examples, probe_* tables; reruns skip cells
 # that have probe_comparisons. The table goes to <root>/sweep/sweep.md (and stdout).
-# EXTRA_SETS: further --set values for every cell (e.g. "probe.seeds=1").
+# BAND: the band of the table ('[2.0,inf)'). EXTRA_SETS: further --set values for every cell,
+# separated by spaces (e.g. 'probe.seeds=1 label.bands=["2.0:inf"]' for a quick sweep).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 config="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -22,6 +23,7 @@ root="$2"
 case "$root" in /*) ;; *) echo "threshold-sweep: give the output root as an absolute path" >&2; exit 2 ;; esac
 CUTS="${CUTS:-0.2 0.5 1.0}"
 GAPS="${GAPS:-0.1 0.2}"
+BAND="${BAND:-[2.0,inf)}"
 EXTRA_SETS="${EXTRA_SETS:-}"
 local_run="$here/deploy/knowable-local"
 
@@ -59,7 +61,7 @@ for cut in $CUTS; do
     "$local_run" sql --config "$config" "${sets[@]}" "
       WITH c AS (SELECT * FROM probe_comparisons WHERE label_kind = 'gap' AND train_domain = 'all'
                    AND eval_domain = 'all' AND eval_split = 'test' AND baseline_kind LIKE 'combined_k%'
-                   AND band = (SELECT min_by(band, length(band)) FROM probe_comparisons)
+                   AND band = '$BAND'
                    AND probe_kind IN ('mlp', 'linear')),
            top AS (SELECT max(layer) AS layer FROM c)
       SELECT concat_ws('\t', 'ROW', '$cut', '$gap', balance, probe_kind, band, cast(layer AS string),

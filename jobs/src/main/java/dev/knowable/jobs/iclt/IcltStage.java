@@ -293,14 +293,13 @@ public final class IcltStage implements Stage {
     for (String s : SCORE_COLUMNS) {
       boolean tied = resolution > 0 && TIED_SCORES.contains(s);
       Column score = tied ? org.apache.spark.sql.functions.when(belowResolution, lit(0.0)).otherwise(col(s)) : col(s);
-      parts.add(scored(scores, concat(lit("iclt_" + s + "@"), col("separator")), score, trainDomain)
-          .withColumn("tied", tied ? belowResolution : lit(null).cast(DataTypes.BooleanType)));
+      parts.add(scored(scores, concat(lit("iclt_" + s + "@"), col("separator")), score, trainDomain,
+          tied ? belowResolution : lit(null).cast(DataTypes.BooleanType)));
     }
     // BET on exactly the same positions (one row per position and band: the first separator's).
     String firstSeparator = scores.select("separator").first().getString(0);
     parts.add(scored(scores.filter(col("separator").equalTo(firstSeparator)), lit(ProbeTables.BET),
-        col("small_entropy").cast(DataTypes.DoubleType), trainDomain)
-        .withColumn("tied", lit(null).cast(DataTypes.BooleanType)));
+        col("small_entropy").cast(DataTypes.DoubleType), trainDomain, lit(null).cast(DataTypes.BooleanType)));
     Dataset<Row> all = parts.stream().reduce(Dataset::unionByName).orElseThrow()
         .withColumn("eval_domain", explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
     ProbeSettings probe = ProbeSettings.from(config.raw());
@@ -370,9 +369,11 @@ public final class IcltStage implements Stage {
   }
 
   /** Rows in the {@link ProbeTables#SCORED} layout plus doc_id and position: one per position, train domain. */
-  private static Dataset<Row> scored(Dataset<Row> scores, Column probeKind, Column score, Column trainDomain) {
+  private static Dataset<Row> scored(Dataset<Row> scores, Column probeKind, Column score, Column trainDomain,
+      Column tied) {
     return scores.select(probeKind.as("probe_kind"), lit(null).cast(DataTypes.IntegerType).as("layer"), col("band"),
         col("label_kind"), col("balance"), trainDomain.as("train_domain"), lit(0).as("seed"), col("domain").as("eval_domain"),
-        col("split").as("eval_split"), score.as("score"), col("label"), col("doc_id"), col("position"));
+        col("split").as("eval_split"), score.as("score"), col("label"), col("doc_id"), col("position"),
+        tied.as("tied"));
   }
 }
