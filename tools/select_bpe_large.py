@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 from knowable_lm import bpe, ckpt  # noqa: E402
+from knowable_lm.export import truncate_utf8  # noqa: E402
 
 DOMAINS = ["code", "legal", "speech", "scripture", "reference"]
 EVAL_BYTES = 512
@@ -48,17 +49,6 @@ THRESHOLDS = [0.2, 0.5, 1.0]
 BAND = 2.0
 GAP = 0.1
 COPY_DOCS = 100  # copy check: the first 100 probe documents of each domain (its cost is 2x a passage)
-
-
-def truncate_utf8(text, max_bytes):
-    out, n = [], 0
-    for ch in text:
-        b = len(ch.encode("utf-8"))
-        if n + b > max_bytes:
-            break
-        out.append(ch)
-        n += b
-    return "".join(out)
 
 
 def load_model(spec):

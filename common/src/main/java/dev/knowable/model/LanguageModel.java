@@ -33,6 +33,29 @@ public interface LanguageModel extends AutoCloseable {
     }
   }
 
+  /**
+   * Contract v2's probe_ids input: the rows as a [B, P] rectangle (row-major), P the longest
+   * row (at least 1), short rows padded with id 0, which no caller reads back.
+   */
+  static long[] probeRectangle(int[][] probeIds, int p) {
+    long[] probes = new long[probeIds.length * p];
+    for (int i = 0; i < probeIds.length; i++) {
+      for (int j = 0; j < probeIds[i].length; j++) {
+        probes[i * p + j] = probeIds[i][j];
+      }
+    }
+    return probes;
+  }
+
+  /** The width P of {@link #probeRectangle}: the longest probe row, at least 1. */
+  static int probeWidth(int[][] probeIds) {
+    int p = 1;
+    for (int[] row : probeIds) {
+      p = Math.max(p, row.length);
+    }
+    return p;
+  }
+
   ModelContract contract();
 
   /**

@@ -234,16 +234,8 @@ public final class OnnxModel implements LanguageModel {
     contract.requireScorable(vocabLimit, topK, "scoreLast");
     int b = sequences.size();
     int t = longest(sequences);
-    int p = 1;
-    for (int[] row : probeIds) {
-      p = Math.max(p, row.length);
-    }
-    long[] probes = new long[b * p]; // short rows padded with id 0 (not read back)
-    for (int i = 0; i < b; i++) {
-      for (int j = 0; j < probeIds[i].length; j++) {
-        probes[i * p + j] = probeIds[i][j];
-      }
-    }
+    int p = LanguageModel.probeWidth(probeIds);
+    long[] probes = LanguageModel.probeRectangle(probeIds, p);
     OutputsV2 o = forwardV2(sequences, t, new long[] {contract.numLayers()}, probes, p);
     int kk = contract.topK();
     List<LastPosition> result = new ArrayList<>(b);

@@ -256,17 +256,10 @@ public final class TorchScriptModel implements LanguageModel {
     contract.requireScorable(vocabLimit, topK, "scoreLast");
     int b = sequences.size();
     int t = longest(sequences);
-    int p = 1;
-    for (int[] row : probeIds) {
-      p = Math.max(p, row.length);
-    }
-    // probe ids as a [B, P] rectangle, short rows padded with id 0 (not read back)
-    long[] probes = new long[b * p];
+    int p = LanguageModel.probeWidth(probeIds);
+    long[] probes = LanguageModel.probeRectangle(probeIds, p);
     long[] lastRow = new long[b];
     for (int i = 0; i < b; i++) {
-      for (int j = 0; j < probeIds[i].length; j++) {
-        probes[i * p + j] = probeIds[i][j];
-      }
       lastRow[i] = (long) i * t + sequences.get(i).length - 1;
     }
     JniUtils.setGradMode(false);
