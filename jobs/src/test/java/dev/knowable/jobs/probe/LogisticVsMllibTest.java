@@ -173,6 +173,10 @@ class LogisticVsMllibTest extends SparkTestBase {
     // Position 7 has H_S = 2 + 7 % 4 = 5.
     Row combined = sql("SELECT features FROM fit_rows WHERE probe_kind = 'combined_k2' AND position = 7 LIMIT 1")
         .get(0);
-    assertThat(combined.getList(0)).containsExactly(5f, 25f, (float) Math.log(8));
+    // They cross the shuffle as fp16 bytes like the hidden states: 5 and 25 exactly, ln 8 rounded to fp16.
+    float ln8 = dev.knowable.hidden.Half.fromFloat16(dev.knowable.hidden.Half.toFloat16((float) Math.log(8)));
+    assertThat(dev.knowable.hidden.HiddenDtype.FLOAT16.decodeBytes((byte[]) combined.get(0)))
+        .containsExactly(5f, 25f, ln8);
+    assertThat((double) ln8).isCloseTo(Math.log(8), org.assertj.core.data.Offset.offset(1e-3));
   }
 }
