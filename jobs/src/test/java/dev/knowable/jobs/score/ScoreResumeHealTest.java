@@ -125,6 +125,7 @@ class ScoreResumeHealTest extends SparkTestBase {
       }
     }
     assertThat(m0).as("a committed shard with files").isNotNull();
+    assertThat((List<?>) m0.get("files")).as("the shard's files").isNotEmpty();
     assertThat((Map<?, ?>) m0.get("sizes")).hasSameSizeAs((List<?>) m0.get("files"));
     @SuppressWarnings("unchecked")
     String first = ((List<String>) m0.get("files")).get(0);
