@@ -78,7 +78,7 @@ class TorchScriptModelTest {
     assertThat(small.vocabSize()).isEqualTo(large.vocabSize()).isEqualTo(2264);
     assertThat(small.maxContext()).isEqualTo(large.maxContext()).isEqualTo(288);
     assertThat(List.of(small.numLayers(), small.hiddenSize(), large.numLayers(), large.hiddenSize()))
-        .containsExactly(2, 64, 4, 128);
+        .containsExactly(2, 64, 6, 256);
   }
 
   /**
