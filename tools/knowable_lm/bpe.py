@@ -35,6 +35,11 @@ import sys
 from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Sequence, Tuple
 
+try:  # package import (knowable_lm.bpe) or the script run directly (tools/knowable_lm/bpe.py)
+    from .tokenizer import bytes_to_unicode  # GPT-2's byte -> printable character map, written once
+except ImportError:
+    from tokenizer import bytes_to_unicode
+
 EOS_ID = 256
 EOS_TOKEN = "<|endoftext|>"
 FIRST_MERGE_ID = 257
@@ -48,20 +53,6 @@ _P = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7F]"
 PATTERN = (r" ?" + _L + r"+| ?" + _N + r"+| ?" + _P + r"+|" + _S + r"+(?!" + r"[^\x09\x0A\x0D\x20]" + r")|"
            + _S + r"+")
 _RE = re.compile(PATTERN)
-
-
-def bytes_to_unicode() -> Dict[int, str]:
-    """GPT-2's reversible byte -> printable character map (as Hugging Face ByteLevel)."""
-    bs = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1))
-          + list(range(ord("\u00ae"), ord("\u00ff") + 1)))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(bs, cs)}
 
 
 def pieces(text: str) -> List[str]:

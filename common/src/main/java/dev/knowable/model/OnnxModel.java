@@ -27,7 +27,7 @@ import java.util.Map;
  * entropy, top-k and log-probs in its graph: only those and the requested hidden states
  * come back, no logits.
  */
-public final class OnnxModel implements LanguageModel {
+public final class OnnxModel extends ContractModel {
   public static final String ONNX = "model.onnx";
   private static final String IDS = "input_ids";
   private static final String MASK = "attention_mask";
@@ -230,7 +230,8 @@ public final class OnnxModel implements LanguageModel {
     return result;
   }
 
-  private List<LastPosition> scoreLastV2(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
+  @Override
+  List<LastPosition> scoreLastV2(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
     contract.requireScorable(vocabLimit, topK, "scoreLast");
     int b = sequences.size();
     int t = longest(sequences);
@@ -345,15 +346,8 @@ public final class OnnxModel implements LanguageModel {
   }
 
   @Override
-  public List<LastPosition> scoreLast(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
+  List<LastPosition> scoreLastV1(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
     int b = sequences.size();
-    LanguageModel.requireScoreLastArguments(contract, b, vocabLimit, topK, probeIds);
-    if (b == 0) {
-      return List.of();
-    }
-    if (contract.version() == 2) {
-      return scoreLastV2(sequences, vocabLimit, topK, probeIds);
-    }
     int t = longest(sequences);
     Outputs o = forward(sequences, t);
     int v = contract.vocabSize();

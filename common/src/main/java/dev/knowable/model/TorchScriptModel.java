@@ -29,7 +29,7 @@ import java.util.List;
  * layers; no [B, T, V] tensor exists outside it. Either way the unpadded positions alone
  * are copied back.
  */
-public final class TorchScriptModel implements LanguageModel {
+public final class TorchScriptModel extends ContractModel {
   private final ModelContract contract;
   private final ZooModel<NDList, NDList> model;
   private final Device device;
@@ -143,15 +143,8 @@ public final class TorchScriptModel implements LanguageModel {
   }
 
   @Override
-  public List<LastPosition> scoreLast(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
+  List<LastPosition> scoreLastV1(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
     int b = sequences.size();
-    LanguageModel.requireScoreLastArguments(contract, b, vocabLimit, topK, probeIds);
-    if (b == 0) {
-      return List.of();
-    }
-    if (contract.version() == 2) {
-      return scoreLastV2(sequences, vocabLimit, topK, probeIds);
-    }
     int t = longest(sequences);
     // Row of each sequence's last real token in the flattened [B*T] positions (right padding).
     long[] lastRow = new long[b];
@@ -252,7 +245,8 @@ public final class TorchScriptModel implements LanguageModel {
   }
 
   /** Contract v2: the last position's entropy, top-k and probe log-probs, read from the graph's outputs. */
-  private List<LastPosition> scoreLastV2(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
+  @Override
+  List<LastPosition> scoreLastV2(List<int[]> sequences, int vocabLimit, int topK, int[][] probeIds) {
     contract.requireScorable(vocabLimit, topK, "scoreLast");
     int b = sequences.size();
     int t = longest(sequences);

@@ -2,21 +2,12 @@ package dev.knowable.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.amazonaws.auth.AWSStaticCredentialsProvider;
-import com.amazonaws.auth.BasicAWSCredentials;
-import com.amazonaws.client.builder.AwsClientBuilder;
 import com.amazonaws.services.s3.AmazonS3;
-import com.amazonaws.services.s3.AmazonS3ClientBuilder;
 import com.amazonaws.services.s3.model.S3ObjectSummary;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.model.TestModels;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,34 +22,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class S3StorageIT extends SparkTestBase {
   static final String BUCKET = "knowable-it";
-  static Process s3proxy;
+  static S3ProxyServer s3;
   static String endpoint;
 
   @BeforeAll
   static void startS3(@TempDir Path tmp) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    endpoint = "http://127.0.0.1:" + port;
-    Path props = tmp.resolve("s3proxy.properties");
-    Files.writeString(props, String.join("\n", "s3proxy.endpoint=" + endpoint, "s3proxy.authorization=none",
-        "jclouds.provider=transient", "jclouds.identity=local", "jclouds.credential=local", ""));
-    Path jar = TestModels.repoRoot().resolve("jobs/target/it-tools/s3proxy.jar");
-    s3proxy = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-        "-jar", jar.toString(), "--properties", props.toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("s3proxy.log").toFile()).start();
-    long end = System.currentTimeMillis() + 60_000;
-    while (true) {
-      try (Socket ignored = new Socket("127.0.0.1", port)) {
-        break;
-      } catch (java.io.IOException e) {
-        if (System.currentTimeMillis() > end || !s3proxy.isAlive()) {
-          throw new AssertionError("S3Proxy did not start: " + Files.readString(tmp.resolve("s3proxy.log")));
-        }
-        Thread.sleep(200);
-      }
-    }
+    s3 = S3ProxyServer.start(tmp, "s3proxy.authorization=none");
+    endpoint = s3.endpoint();
     client().createBucket(BUCKET);
     Configuration h = spark.sparkContext().hadoopConfiguration();
     h.set("fs.s3a.endpoint", endpoint);
@@ -71,19 +41,13 @@ class S3StorageIT extends SparkTestBase {
   }
 
   static AmazonS3 client() {
-    return AmazonS3ClientBuilder.standard()
-        .withEndpointConfiguration(new AwsClientBuilder.EndpointConfiguration(endpoint, "us-east-1"))
-        .withPathStyleAccessEnabled(true)
-        .withCredentials(new AWSStaticCredentialsProvider(new BasicAWSCredentials("local", "local"))).build();
+    return s3.client("local", "local");
   }
 
   @AfterAll
   static void stopS3() throws InterruptedException {
-    if (s3proxy != null) {
-      s3proxy.destroy();
-      if (!s3proxy.waitFor(20, TimeUnit.SECONDS)) {
-        s3proxy.destroyForcibly();
-      }
+    if (s3 != null) {
+      s3.close();
     }
   }
 
