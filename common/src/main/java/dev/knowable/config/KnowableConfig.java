@@ -3,6 +3,12 @@ package dev.knowable.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
+import dev.knowable.hidden.HiddenStorage;
+import dev.knowable.iclt.IcltSettings;
+import dev.knowable.label.LabelSettings;
+import dev.knowable.probe.ApplySettings;
+import dev.knowable.probe.ProbeSettings;
+import dev.knowable.probe.ProbeTaskSettings;
 import java.io.Serializable;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -15,7 +21,9 @@ import java.util.Map;
 /**
  * The effective, validated configuration of a run: parsed once on the driver by
  * {@link ConfigLoader}, immutable, and serializable so the parts executors need travel
- * with the task closures. Key names and defaults live in {@code reference.conf}.
+ * with the task closures. Key names and defaults live in {@code reference.conf}. Every
+ * section is parsed here into a typed record, so a bad value fails when the config loads,
+ * before the first stage runs.
  */
 public final class KnowableConfig implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -62,7 +70,28 @@ public final class KnowableConfig implements Serializable {
   public record ModelSettings(String role, String path, String engine, List<Integer> layers,
       int vocabLimit, int topK) implements Serializable {}
 
-  public record Score(int tokenBudget, int maxBatchSize, DeviceChoice device, int threads) implements Serializable {}
+  /** What score-small/score-large do with a document the model returns NaN or infinity for. */
+  public enum OnNonFinite { REJECT, FAIL }
+
+  public record Score(int tokenBudget, int maxBatchSize, DeviceChoice device, int threads, OnNonFinite onNonFinite)
+      implements Serializable {}
+
+  /** @param runs run ids to aggregate; empty: every run with a committed table under output */
+  public record Aggregate(List<String> runs) implements Serializable {
+    public Aggregate {
+      runs = List.copyOf(runs);
+    }
+  }
+
+  /**
+   * @param path where the HTML file goes; empty: {@code <output>/report/<run-id>.html}
+   * @param rocThresholds score bins per ROC curve
+   * @param passages held-out passages in the token view
+   * @param passageTokens tokens shown of each passage
+   * @param densityBins bins per axis of the H_S x H_L density
+   */
+  public record Report(String path, int rocThresholds, int passages, int passageTokens, int densityBins)
+      implements Serializable {}
 
   private final String runId;
   private final String output;
@@ -73,6 +102,14 @@ public final class KnowableConfig implements Serializable {
   private final ModelSettings small;
   private final ModelSettings large;
   private final Score score;
+  private final HiddenStorage hiddenStorage;
+  private final LabelSettings label;
+  private final ProbeSettings probe;
+  private final ProbeTaskSettings probeTask;
+  private final IcltSettings iclt;
+  private final ApplySettings apply;
+  private final Aggregate aggregate;
+  private final Report report;
   /** The full resolved tree, rendered into run manifests; not sent to executors. */
   private final transient Config raw;
   private final String rendered;
@@ -114,7 +151,19 @@ public final class KnowableConfig implements Serializable {
     this.small = parseModel(c, "small");
     this.large = parseModel(c, "large");
     this.score = new Score(positive(c, "knowable.score.token-budget"), positive(c, "knowable.score.max-batch-size"),
-        enumOf(DeviceChoice.class, c, "knowable.score.device"), nonNegative(c, "knowable.score.threads"));
+        enumOf(DeviceChoice.class, c, "knowable.score.device"), nonNegative(c, "knowable.score.threads"),
+        onNonFinite(c));
+    this.label = LabelSettings.from(c);
+    this.hiddenStorage = HiddenStorage.from(c, label);
+    this.probe = ProbeSettings.from(c);
+    this.probeTask = ProbeTaskSettings.from(c);
+    this.iclt = IcltSettings.from(c);
+    this.apply = ApplySettings.from(c, runId);
+    SettingsReader r = new SettingsReader(c);
+    this.aggregate = new Aggregate(r.strings("knowable.aggregate.runs"));
+    this.report = new Report(r.string("knowable.report.path"), r.atLeast("knowable.report.roc-thresholds", 10),
+        r.atLeast("knowable.report.passages", 0), r.atLeast("knowable.report.passage-tokens", 1),
+        r.atLeast("knowable.report.density-bins", 5));
     this.rendered = render(c);
     // Where a run reads and writes does not change what it computes: a run folder made with
     // relative paths (or from another checkout) stays reusable, as before paths were resolved.
@@ -246,6 +295,15 @@ public final class KnowableConfig implements Serializable {
         nonNegative(c, p + "vocab-limit"), topK);
   }
 
+  private static OnNonFinite onNonFinite(Config c) {
+    String key = "knowable.score.on-non-finite";
+    String v = c.getString(key).trim().toLowerCase(Locale.ROOT);
+    if (!v.equals("reject") && !v.equals("fail")) {
+      throw new ConfigException(key + " must be reject or fail, got '" + v + "'");
+    }
+    return enumOf(OnNonFinite.class, c, key);
+  }
+
   private static String nonEmpty(Config c, String key) {
     String v = c.getString(key);
     if (v.isBlank()) {
@@ -292,6 +350,16 @@ public final class KnowableConfig implements Serializable {
   public ModelSettings small() { return small; }
   public ModelSettings large() { return large; }
   public Score score() { return score; }
+  /** How score-small stores hidden states (knowable.score.hidden-dtype, hidden-positions). */
+  public HiddenStorage hiddenStorage() { return hiddenStorage; }
+  public LabelSettings label() { return label; }
+  public ProbeSettings probe() { return probe; }
+  /** knowable.probe.task: the resources of one probe-fit task. */
+  public ProbeTaskSettings probeTask() { return probeTask; }
+  public IcltSettings iclt() { return iclt; }
+  public ApplySettings apply() { return apply; }
+  public Aggregate aggregate() { return aggregate; }
+  public Report report() { return report; }
 
   /** The resolved tree (driver only; null after deserialization on an executor). */
   public Config raw() { return raw; }
@@ -313,9 +381,7 @@ public final class KnowableConfig implements Serializable {
     m.put("models.small.path", small.path());
     m.put("models.large.path", large.path());
     m.put("tokenize.tokenizer", tokenize.tokenizer());
-    if (raw != null && raw.hasPath("knowable.report.path")) {
-      m.put("report.path", raw.getString("knowable.report.path"));
-    }
+    m.put("report.path", report.path());
     return m;
   }
 

@@ -26,7 +26,8 @@ public record HiddenStorage(HiddenDtype dtype, List<Band> bands, String position
   /** Every position, fp32: the storage before these settings existed. */
   public static final HiddenStorage FLOAT32_ALL = new HiddenStorage(HiddenDtype.FLOAT32, List.of(), "all");
 
-  public static HiddenStorage from(Config config) {
+  /** Reads the two keys; in-band takes its bands from {@code label} (knowable.label.bands). */
+  public static HiddenStorage from(Config config, LabelSettings label) {
     SettingsReader r = new SettingsReader(config);
     HiddenDtype dtype;
     try {
@@ -39,7 +40,6 @@ public record HiddenStorage(HiddenDtype dtype, List<Band> bands, String position
       case "all":
         return new HiddenStorage(dtype, List.of(), "all");
       case "in-band": {
-        LabelSettings label = LabelSettings.from(config);
         List<Band> bands = new ArrayList<>();
         for (Band.Spec s : label.bands()) {
           if (s.unit() != Band.Unit.NATS) {

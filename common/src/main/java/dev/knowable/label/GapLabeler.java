@@ -26,11 +26,26 @@ public final class GapLabeler implements Serializable {
   private final float epistemicMaxLargeEntropy;
   private final float aleatoricMaxGap;
   private final float noGapThreshold;
+  /** The two gap thresholds as configured (double), for reports; labels compare the fp32 copies. */
+  private final double configuredEpistemicMax;
+  private final double configuredAleatoricGap;
 
   public GapLabeler(double epistemicMaxLargeEntropy, double aleatoricMaxGap, double noGapThreshold) {
+    this.configuredEpistemicMax = epistemicMaxLargeEntropy;
+    this.configuredAleatoricGap = aleatoricMaxGap;
     this.epistemicMaxLargeEntropy = (float) epistemicMaxLargeEntropy;
     this.aleatoricMaxGap = (float) aleatoricMaxGap;
     this.noGapThreshold = (float) noGapThreshold;
+  }
+
+  /** knowable.label.epistemic-max-large-entropy as configured. */
+  public double epistemicMaxLargeEntropy() {
+    return configuredEpistemicMax;
+  }
+
+  /** knowable.label.aleatoric-max-gap as configured. */
+  public double aleatoricMaxGap() {
+    return configuredAleatoricGap;
   }
 
   /** {@link #EPISTEMIC}, {@link #ALEATORIC} or {@link #DROPPED}. */

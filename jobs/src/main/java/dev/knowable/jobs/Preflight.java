@@ -3,7 +3,6 @@ package dev.knowable.jobs;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.config.KnowableConfig.InputSpec;
-import dev.knowable.iclt.IcltSettings;
 import dev.knowable.jobs.tokenize.TokenizeStage;
 import dev.knowable.model.ModelContract;
 import java.io.IOException;
@@ -76,7 +75,7 @@ final class Preflight {
       requireModel(config.large(), "score-large");
     }
     if (names.contains("iclt")) {
-      String which = IcltSettings.from(config.raw()).model();
+      String which = config.iclt().model();
       requireModel(which.equals("small") ? config.small() : config.large(), "iclt (knowable.iclt.model = " + which + ")");
     }
   }

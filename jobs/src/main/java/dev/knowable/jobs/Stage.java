@@ -20,9 +20,10 @@ public interface Stage {
   List<String> outputs();
 
   /**
-   * Called for every stage of an invocation before the first one runs, so that settings
-   * which can only fail late (after hours of upstream stages) fail at once instead.
-   * {@code stages} are the names of the stages run by this invocation, in order. The
+   * Called for every stage of an invocation before the first one runs, for checks that need
+   * the committed tables or the stages of this invocation (settings themselves are checked
+   * when the config loads), so that they fail at once rather than after hours of upstream
+   * stages. {@code stages} are the names of the stages run by this invocation, in order. The
    * default checks nothing.
    */
   default void checkBeforeRun(SparkSession spark, KnowableConfig config, RunTables tables, List<String> stages) {}

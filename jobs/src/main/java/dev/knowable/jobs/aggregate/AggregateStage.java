@@ -11,7 +11,6 @@ import static org.apache.spark.sql.functions.stddev_samp;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.config.SettingsReader;
 import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
@@ -193,7 +192,7 @@ public final class AggregateStage implements Stage {
   }
 
   private static List<String> selected(KnowableConfig config) {
-    return new SettingsReader(config.raw()).strings("knowable.aggregate.runs");
+    return config.aggregate().runs();
   }
 
   /** A table's manifest of one run. */

@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.config.SettingsReader;
 import dev.knowable.hidden.HiddenDtype;
 import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.SparkSchemas;
@@ -16,6 +15,8 @@ import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelKind;
 import dev.knowable.label.LabelSettings;
+import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.probe.ApplySettings;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.MlpWeights;
 import java.io.IOException;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
@@ -54,22 +56,6 @@ public final class ApplyStage implements Stage {
   public static final String TABLE = "token_uncertainty";
   private static final String PREFIX = "knowable.apply.";
 
-  /**
-   * {@code knowable.apply.*}, parsed.
-   *
-   * @param probeRun the run whose probe_models holds the probe
-   * @param kind linear or mlp
-   * @param band the probe's band: in nats, or a quantile band of the probe run's label stage
-   * @param labelKind the label kind as written in tables (gap, no_gap, construction)
-   * @param trainDomain a train domain, or all (pooled)
-   * @param layer the layer, or -1: the highest
-   * @param seed the seed, or -1: the lowest
-   * @param inBandOnly score only positions in the band
-   * @param balance the balancing of the probe's training rows, as written in tables (token, entropy_matched)
-   */
-  record Settings(String probeRun, String kind, Band.Spec band, String labelKind, String trainDomain, long layer,
-      long seed, boolean inBandOnly, String balance) {}
-
   @Override
   public String name() {
     return "apply";
@@ -85,41 +71,6 @@ public final class ApplyStage implements Stage {
     return List.of(TABLE);
   }
 
-  static Settings settings(KnowableConfig config) {
-    SettingsReader r = new SettingsReader(config.raw());
-    String probeRun = r.string(PREFIX + "probe-run").isBlank() ? config.runId() : r.string(PREFIX + "probe-run").trim();
-    String kind = r.string(PREFIX + "probe-kind").trim();
-    if (!kind.equals(ProbeTables.LINEAR) && !kind.equals(ProbeTables.MLP)) {
-      throw new ConfigException(PREFIX + "probe-kind must be linear or mlp, got '" + kind + "'");
-    }
-    Band.Spec band;
-    try {
-      String text = r.string(PREFIX + "band").trim();
-      band = text.startsWith("q") ? Band.Spec.parse(text.substring(1), Band.Unit.QUANTILE)
-          : Band.Spec.parse(text, Band.Unit.NATS);
-    } catch (IllegalArgumentException e) {
-      throw SettingsReader.invalid(PREFIX + "band", e);
-    }
-    String labelKind;
-    try {
-      labelKind = LabelKind.parse(r.string(PREFIX + "label-kind")).tableValue();
-    } catch (IllegalArgumentException e) {
-      throw SettingsReader.invalid(PREFIX + "label-kind", e);
-    }
-    String positions = r.string(PREFIX + "positions").trim();
-    if (!positions.equals("in-band") && !positions.equals("all")) {
-      throw new ConfigException(PREFIX + "positions must be in-band or all, got '" + positions + "'");
-    }
-    String balance;
-    try {
-      balance = Balancing.parse(r.string(PREFIX + "balance")).tableValue();
-    } catch (IllegalArgumentException e) {
-      throw SettingsReader.invalid(PREFIX + "balance", e);
-    }
-    return new Settings(probeRun, kind, band, labelKind, r.string(PREFIX + "train-domain").trim(),
-        r.anyLong(PREFIX + "layer"), r.anyLong(PREFIX + "seed"), positions.equals("in-band"), balance);
-  }
-
   /**
    * Fails before any stage runs when the configured probe cannot be found: against the
    * label and probe settings when this invocation trains the probes (probe runs before
@@ -130,7 +81,7 @@ public final class ApplyStage implements Stage {
     if (tables.isCommitted(TABLE) && config.ifExists() != KnowableConfig.IfExists.OVERWRITE) {
       return; // skipped, or refused by if-exists = fail, when apply runs
     }
-    Settings s = settings(config);
+    ApplySettings s = config.apply();
     int probe = stages.indexOf("probe");
     boolean trainedHere = s.probeRun().equals(config.runId()) && probe >= 0 && probe < stages.indexOf(name())
         && (!tables.isCommitted(ProbeTables.MODELS) || config.ifExists() == KnowableConfig.IfExists.OVERWRITE);
@@ -143,9 +94,9 @@ public final class ApplyStage implements Stage {
   }
 
   /** The probe that the label and probe settings of {@code config} will train exists. */
-  static void checkAgainstProbeSettings(KnowableConfig config, Settings s) {
-    LabelSettings label = LabelSettings.from(config.raw());
-    ProbeSettings probe = ProbeSettings.from(config.raw());
+  static void checkAgainstProbeSettings(KnowableConfig config, ApplySettings s) {
+    LabelSettings label = config.label();
+    ProbeSettings probe = config.probe();
     String where = "the probes this run trains";
     if (s.kind().equals(ProbeTables.MLP) ? probe.mlp() == null : !probe.linearProbe()) {
       throw new ConfigException(PREFIX + "probe-kind is " + s.kind() + ", but " + where + " include no " + s.kind()
@@ -153,7 +104,7 @@ public final class ApplyStage implements Stage {
           + (s.kind().equals(ProbeTables.MLP) ? ProbeTables.LINEAR : ProbeTables.MLP) + " or enable the probe");
     }
     List<String> bands = label.bands().stream().map(Band.Spec::name).toList();
-    requireOneOf(PREFIX + "band", s.band().name(), bands, where + " (knowable.label.bands)");
+    requireOneOf(PREFIX + "band", s.band().name(), bands, where + " (knowable.label.bands)", ApplyStage::bandSetting);
     List<String> kinds = probe.labelKinds().stream().filter(label.kinds()::contains).map(LabelKind::tableValue)
         .toList();
     requireOneOf(PREFIX + "label-kind", s.labelKind(), kinds, where + " (knowable.label.kinds and knowable.probe"
@@ -181,15 +132,23 @@ public final class ApplyStage implements Stage {
     }
   }
 
-  /** A ConfigException naming the setting, the values present and how to set one, unless value is present. */
   private static void requireOneOf(String key, String value, List<String> present, String where) {
+    requireOneOf(key, value, present, where, v -> v);
+  }
+
+  /**
+   * A ConfigException naming the setting, the values present (as {@code shown} spells them
+   * in a setting) and how to set one, unless value is present.
+   */
+  private static void requireOneOf(String key, String value, List<String> present, String where,
+      UnaryOperator<String> shown) {
     if (present.contains(value)) {
       return;
     }
-    StringBuilder msg = new StringBuilder(key + " selects " + settingOf(value) + ", but " + where + " have "
-        + (present.isEmpty() ? "none" : present.stream().map(ApplyStage::settingOf).toList()));
+    StringBuilder msg = new StringBuilder(key + " selects " + shown.apply(value) + ", but " + where + " have "
+        + (present.isEmpty() ? "none" : present.stream().map(shown).toList()));
     if (!present.isEmpty()) {
-      String example = settingOf(present.get(0));
+      String example = shown.apply(present.get(0));
       // A band holds ':', which HOCON reads only quoted.
       String assignment = key.substring("knowable.".length()) + "="
           + (key.endsWith(".band") ? "\"" + example + "\"" : example);
@@ -198,13 +157,13 @@ public final class ApplyStage implements Stage {
     throw new ConfigException(msg.toString());
   }
 
-  /**
-   * A band name as the band setting spells it ({@code [2.0,inf)} -> {@code 2.0:inf},
-   * {@code q[0.5,1.0)} -> {@code q0.5:1.0}); other values as they are.
-   */
-  static String settingOf(String value) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(q?)\\[([^,]+),([^)]+)\\)").matcher(value);
-    return m.matches() ? m.group(1) + m.group(2) + ":" + m.group(3) : value;
+  /** A band name of a table as knowable.apply.band spells it ({@code [2.0,inf)} -> {@code 2.0:inf}). */
+  static String bandSetting(String name) {
+    try {
+      return Band.Spec.parse(name).setting();
+    } catch (IllegalArgumentException e) {
+      return name; // not a band name: shown as it is
+    }
   }
 
   /**
@@ -212,24 +171,13 @@ public final class ApplyStage implements Stage {
    * stage resolved it (the probe_examples manifest), so new text is scored in the entropy
    * range the probe was trained on.
    */
-  private static Band resolve(RunTables tables, Settings s) {
-    if (s.band().unit() == Band.Unit.NATS) {
-      return s.band().toBand();
+  private static Band resolve(RunTables tables, ApplySettings s) {
+    Band band = ProbeExamples.resolvedBand(tables, s.probeRun(), s.band());
+    if (band == null) {
+      throw new ConfigException(PREFIX + "band selects the quantile band " + s.band().name() + ", but the "
+          + "probe_examples manifest of run " + s.probeRun() + " records no nats bounds for it");
     }
-    Object bands = tables.readManifest("probe_examples", s.probeRun()).get("bands");
-    if (bands instanceof List<?> list) {
-      for (Object o : list) {
-        if (o instanceof Map<?, ?> b && s.band().name().equals(b.get("band"))) {
-          return new Band(s.band().name(), nats(b.get("min_nats")), nats(b.get("max_nats")));
-        }
-      }
-    }
-    throw new ConfigException(PREFIX + "band selects the quantile band " + s.band().name() + ", but the "
-        + "probe_examples manifest of run " + s.probeRun() + " records no nats bounds for it");
-  }
-
-  private static double nats(Object bound) {
-    return bound instanceof Number n ? n.doubleValue() : Double.POSITIVE_INFINITY;
+    return band;
   }
 
   @Override
@@ -237,7 +185,7 @@ public final class ApplyStage implements Stage {
     if (!tables.needsWrite(TABLE)) {
       return;
     }
-    Settings s = settings(config);
+    ApplySettings s = config.apply();
     String probeRun = s.probeRun();
     String kind = s.kind();
     Row probe = findProbe(spark, tables, s);
@@ -288,7 +236,7 @@ public final class ApplyStage implements Stage {
    * lowest). When there is none, the message names what probe_models holds and the
    * setting to change.
    */
-  static Row findProbe(SparkSession spark, RunTables tables, Settings s) {
+  static Row findProbe(SparkSession spark, RunTables tables, ApplySettings s) {
     String probeRun = s.probeRun();
     if (!tables.isCommitted(ProbeTables.MODELS, probeRun)) {
       throw new ConfigException("No committed probe_models for run " + probeRun + " at "
@@ -349,7 +297,7 @@ public final class ApplyStage implements Stage {
   private static List<Row> narrow(List<Row> keys, String column, String value, String key, String where) {
     List<String> present = keys.stream().map(k -> String.valueOf((Object) k.getAs(column))).distinct().sorted()
         .toList();
-    requireOneOf(key, value, present, where);
+    requireOneOf(key, value, present, where, column.equals("band") ? ApplyStage::bandSetting : v -> v);
     return keys.stream().filter(k -> String.valueOf((Object) k.getAs(column)).equals(value)).toList();
   }
 

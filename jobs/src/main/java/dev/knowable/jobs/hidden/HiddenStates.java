@@ -42,13 +42,12 @@ public final class HiddenStates {
     if (!(stored instanceof List<?> list) || list.isEmpty()) {
       return;
     }
-    List<double[]> kept = new ArrayList<>();
+    List<Band> kept = new ArrayList<>();
     for (Object o : list) {
-      List<?> b = (List<?>) o;
-      kept.add(new double[] {bound(b.get(0)), bound(b.get(1))});
+      kept.add(Band.fromManifestBounds((List<?>) o));
     }
     for (Band b : bands) {
-      boolean covered = kept.stream().anyMatch(k -> k[0] <= b.minNats() && b.maxNats() <= k[1]);
+      boolean covered = kept.stream().anyMatch(k -> k.minNats() <= b.minNats() && b.maxNats() <= k.maxNats());
       if (!covered) {
         throw new ConfigException("small_scores of run " + tables.runId() + " keeps hidden states only in the bands "
             + list + " (knowable.score.hidden-positions = in-band when it was scored), but band " + b.name()
@@ -56,10 +55,6 @@ public final class HiddenStates {
             + "all) and if-exists=overwrite.");
       }
     }
-  }
-
-  private static double bound(Object o) {
-    return o instanceof Number n ? n.doubleValue() : Double.parseDouble(String.valueOf(o).replace("inf", "Infinity"));
   }
 
   /** The dtype small_scores of this run was written with. */

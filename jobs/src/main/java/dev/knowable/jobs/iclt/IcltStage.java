@@ -106,7 +106,7 @@ public final class IcltStage implements Stage {
 
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
-    IcltSettings settings = IcltSettings.from(config.raw());
+    IcltSettings settings = config.iclt();
     boolean labelled = settings.positions() == IcltSettings.Positions.LABELLED;
     // Asked once each: needsWrite logs (and may refuse) what is already committed.
     boolean scores = tables.needsWrite(SCORES);
@@ -302,7 +302,7 @@ public final class IcltStage implements Stage {
         col("small_entropy").cast(DataTypes.DoubleType), trainDomain, lit(null).cast(DataTypes.BooleanType)));
     Dataset<Row> all = parts.stream().reduce(Dataset::unionByName).orElseThrow()
         .withColumn("eval_domain", explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
-    ProbeSettings probe = ProbeSettings.from(config.raw());
+    ProbeSettings probe = config.probe();
     Map<String, Object> extras = new LinkedHashMap<>();
     extras.put("model_pair", probe.modelPair());
     extras.put("train_domains", trainDomains);

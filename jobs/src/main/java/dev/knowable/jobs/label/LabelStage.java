@@ -67,7 +67,7 @@ public final class LabelStage implements Stage {
 
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
-    LabelSettings settings = LabelSettings.from(config.raw());
+    LabelSettings settings = config.label();
     if (!tables.needsWrite(ProbeExamples.TABLE)) {
       return;
     }
@@ -117,8 +117,7 @@ public final class LabelStage implements Stage {
       Map<String, Object> extras = new LinkedHashMap<>();
       List<Map<String, Object>> resolved = new ArrayList<>();
       for (Band b : bands) {
-        resolved.add(Map.of("band", b.name(), "min_nats", b.minNats(),
-            "max_nats", Double.isInfinite(b.maxNats()) ? "inf" : b.maxNats()));
+        resolved.add(b.manifestEntry());
       }
       extras.put("bands", resolved);
       extras.put("label_source", settings.source().name().toLowerCase(java.util.Locale.ROOT));

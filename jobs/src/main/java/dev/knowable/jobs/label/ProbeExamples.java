@@ -91,6 +91,24 @@ public final class ProbeExamples {
   }
 
   /**
+   * A band of probe_examples in nats: a nats band as configured; a quantile band as the label
+   * stage of {@code runId} resolved it (its manifest), or null when the manifest has no such band.
+   */
+  public static Band resolvedBand(dev.knowable.jobs.RunTables tables, String runId, Band.Spec spec) {
+    if (spec.unit() == Band.Unit.NATS) {
+      return spec.toBand();
+    }
+    if (tables.readManifest(TABLE, runId).get("bands") instanceof List<?> list) {
+      for (Object o : list) {
+        if (o instanceof Map<?, ?> b && spec.name().equals(b.get("band"))) {
+          return Band.fromManifestEntry(b);
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
    * Resolves the configured bands to nats. Quantile bands use quantiles of H_S (within
    * {@link #QUANTILE_RELATIVE_ERROR}) over the scored positions of the train split (val and
    * test must not shape the bands they are evaluated in), one aggregate query, so all

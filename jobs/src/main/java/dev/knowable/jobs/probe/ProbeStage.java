@@ -24,18 +24,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
@@ -82,8 +76,8 @@ public final class ProbeStage implements Stage {
 
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
-    ProbeSettings settings = ProbeSettings.from(config.raw());
-    ProbeTaskSettings taskSettings = ProbeTaskSettings.from(config.raw());
+    ProbeSettings settings = config.probe();
+    ProbeTaskSettings taskSettings = config.probeTask();
     boolean needed = false;
     for (String t : outputs()) {
       needed |= tables.needsWrite(t);

@@ -15,11 +15,11 @@ import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.config.SettingsReader;
 import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.aggregate.AggregateStage;
 import dev.knowable.jobs.apply.ApplyStage;
+import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.probe.ContextFeatures;
 import dev.knowable.label.Band;
 import dev.knowable.probe.ProbeSettings;
@@ -56,7 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReportStage implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(ReportStage.class);
-  private static final String PREFIX = "knowable.report.";
   private static final String POOLED = ProbeSettings.POOLED;
 
   @Override
@@ -76,7 +75,7 @@ public final class ReportStage implements Stage {
 
   /** The report's path for a config. */
   public static String reportPath(KnowableConfig config) {
-    String p = new SettingsReader(config.raw()).string(PREFIX + "path");
+    String p = config.report().path();
     return p.isBlank() ? new Path(new Path(config.output(), "report"), config.runId() + ".html").toString() : p;
   }
 
@@ -95,7 +94,7 @@ public final class ReportStage implements Stage {
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     long start = System.nanoTime();
-    SettingsReader r = new SettingsReader(config.raw());
+    KnowableConfig.Report r = config.report();
     Dataset<Row> metrics = tables.read("probe_metrics", "probe").withColumn("source_run_id", lit(config.runId()))
         .withColumn("config_fingerprint", lit(String.valueOf(tables.readManifest("probe_metrics")
             .get("config_fingerprint"))));
@@ -181,15 +180,10 @@ public final class ReportStage implements Stage {
     TreeSet<String> present = new TreeSet<>();
     cross.forEach(x -> present.add(x.getAs("balance")));
     List<String> out = new ArrayList<>();
-    try {
-      for (String b : new SettingsReader(config.raw()).strings("knowable.label.balance")) {
-        String v = dev.knowable.label.Balancing.parse(b).tableValue();
-        if (present.remove(v)) {
-          out.add(v);
-        }
+    for (dev.knowable.label.Balancing b : config.label().balancings()) {
+      if (present.remove(b.tableValue())) {
+        out.add(b.tableValue());
       }
-    } catch (RuntimeException e) {
-      // not configured or not parseable: the order found
     }
     out.addAll(present);
     if (out.isEmpty()) {
@@ -215,18 +209,13 @@ public final class ReportStage implements Stage {
         + ".";
   }
 
-  /** The first configured band when the run has it, else the first band in the metrics. */
+  /** The first configured band (nats or quantile) when the run has it, else the first band in the metrics. */
   static String headlineBand(KnowableConfig config, List<Row> cross) {
     TreeSet<String> present = new TreeSet<>();
     cross.forEach(x -> present.add(x.getAs("band")));
-    try {
-      String first = new SettingsReader(config.raw()).strings("knowable.label.bands").get(0);
-      String name = Band.Spec.parse(first, Band.Unit.NATS).name();
-      if (present.contains(name)) {
-        return name;
-      }
-    } catch (RuntimeException e) {
-      // quantile bands or none configured: fall through
+    String first = config.label().bands().get(0).name();
+    if (present.contains(first)) {
+      return first;
     }
     if (present.isEmpty()) {
       throw new IllegalStateException("report: probe_metrics of this run has no test rows");
@@ -396,7 +385,7 @@ public final class ReportStage implements Stage {
   }
 
   private void rocSection(SparkSession spark, Html html, RunTables tables, KnowableConfig config, List<Row> cross,
-      String band, String labelKind, SettingsReader r) {
+      String band, String labelKind, KnowableConfig.Report r) {
     html.section("roc", "ROC curves: probe vs BET vs the strongest context control");
     String kind = bestLayer(cross, "mlp", band, labelKind) != null ? "mlp" : "linear";
     Integer layer = bestLayer(cross, kind, band, labelKind);
@@ -438,7 +427,7 @@ public final class ReportStage implements Stage {
       scores.add(contextScore(ctx, k));
       names.add("strongest context control: " + context);
     }
-    int bins = r.atLeast(PREFIX + "roc-thresholds", 10);
+    int bins = r.rocThresholds();
     Map<String, List<Charts.Curve>> byDomain = rocCurves(examples, scores, names, bins);
     Map<String, Double> exact = new LinkedHashMap<>();
     html.p("Test split, band " + esc(band) + ", probes trained on all domains pooled. Each curve sweeps "
@@ -684,13 +673,13 @@ public final class ReportStage implements Stage {
   }
 
   private static void densitySection(SparkSession spark, Html html, RunTables tables, KnowableConfig config,
-      SettingsReader r) {
+      KnowableConfig.Report r) {
     html.section("density", "H_S vs H_L");
     if (!tables.isCommitted("small_scores") || !tables.isCommitted("large_scores")) {
       html.p("small_scores or large_scores is missing: no density.");
       return;
     }
-    int bins = r.atLeast(PREFIX + "density-bins", 5);
+    int bins = r.densityBins();
     Dataset<Row> pairs = tables.read("small_scores", "score-small").select("doc_id", "position", "entropy")
         .withColumnRenamed("entropy", "hs")
         .join(tables.read("large_scores", "score-large").select("doc_id", "position", "entropy")
@@ -716,10 +705,13 @@ public final class ReportStage implements Stage {
       y[i] = (cells.get(i).getLong(1) + 0.5) * w;
       n[i] = cells.get(i).getLong(2);
     }
-    dev.knowable.label.LabelSettings labels = dev.knowable.label.LabelSettings.from(config.raw());
-    double class0 = new SettingsReader(config.raw()).inRange("knowable.label.epistemic-max-large-entropy", 0, 1e9);
-    double gap = new SettingsReader(config.raw()).inRange("knowable.label.aleatoric-max-gap", 0, 1e9);
-    double bandMin = labels.bands().isEmpty() ? 0 : labels.bands().get(0).lower();
+    double class0 = config.label().labeler().epistemicMaxLargeEntropy();
+    double gap = config.label().labeler().aleatoricMaxGap();
+    Band.Spec first = config.label().bands().get(0);
+    // A quantile band is drawn at the nats its label stage resolved it to, when known.
+    Band resolved = first.unit() == Band.Unit.NATS || !tables.isCommitted(ProbeExamples.TABLE) ? null
+        : ProbeExamples.resolvedBand(tables, config.runId(), first);
+    double bandMin = resolved == null ? first.lower() : resolved.minNats();
     html.p(String.format(Locale.ROOT, "Every scored position of the run (%,d), binned into %d x %d cells of %.2f nats "
         + "(a 2-D histogram computed in Spark; darker = more positions, log scale). The gap labels: class 0 "
         + "(epistemic) below the red line, H_L &lt; %s; class 1 (aleatoric) between the orange lines, "
@@ -790,7 +782,7 @@ public final class ReportStage implements Stage {
   }
 
   private static void tokenSection(SparkSession spark, Html html, RunTables tables, KnowableConfig config,
-      List<Row> cross, String band, String labelKind, SettingsReader r) {
+      List<Row> cross, String band, String labelKind, KnowableConfig.Report r) {
     html.section("tokens", "Token view: where the small model's uncertainty is epistemic");
     String kind = bestLayer(cross, "mlp", band, labelKind) != null ? "mlp" : "linear";
     Integer layer = bestLayer(cross, kind, band, labelKind);
@@ -798,8 +790,8 @@ public final class ReportStage implements Stage {
       html.p("No hidden-state probe or no small_scores: no token view.");
       return;
     }
-    int passages = r.atLeast(PREFIX + "passages", 0);
-    int maxTokens = r.atLeast(PREFIX + "passage-tokens", 1);
+    int passages = r.passages();
+    int maxTokens = r.passageTokens();
     Dataset<Row> models = spark.read().parquet(tables.tablePath("probe_models").toString())
         .filter(col("band").equalTo(band).and(col("label_kind").equalTo(labelKind))
             .and(col("train_domain").equalTo(POOLED)).and(col("probe_kind").equalTo(kind))
@@ -808,8 +800,12 @@ public final class ReportStage implements Stage {
     // The first test document of each domain (by doc_id), up to `passages`.
     List<Row> docs = tables.read("documents", "ingest").filter(col("split").equalTo("test"))
         .groupBy("domain").agg(min("doc_id").as("doc_id")).orderBy("domain").limit(passages).collectAsList();
-    Band.Spec spec = Band.Spec.parse(band.replace("[", "").replace(")", "").replace(",", ":"), Band.Unit.NATS);
-    Band b = spec.toBand();
+    // A quantile band is shaded in the nats range this run's label stage resolved it to.
+    Band b = ProbeExamples.resolvedBand(tables, config.runId(), Band.Spec.parse(band));
+    if (b == null) {
+      throw new IllegalStateException("report: the probe_examples manifest of run " + config.runId()
+          + " records no nats bounds for band " + band);
+    }
     html.p(String.format(Locale.ROOT, "The first %d tokens of held-out test passages. Each token is shaded by the "
         + "%s probe's (layer %d, trained on all domains, band %s, seed %s) probability that the small model's "
         + "uncertainty at that position is <b>epistemic</b> (class 0: a larger model would be confident): red = "

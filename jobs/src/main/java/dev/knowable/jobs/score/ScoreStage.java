@@ -13,6 +13,7 @@ import dev.knowable.jobs.ShardedTable;
 import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
+import dev.knowable.label.Band;
 import dev.knowable.model.ModelContract;
 import dev.knowable.model.ModelException;
 import dev.knowable.model.ModelPair;
@@ -105,15 +106,6 @@ public final class ScoreStage implements Stage {
 
   static final String REJECTS_NOTE = "non_finite_documents";
 
-  /** knowable.score.on-non-finite: reject (default) or fail. */
-  static String onNonFinite(KnowableConfig config) {
-    String v = config.raw().getString("knowable.score.on-non-finite").trim().toLowerCase(java.util.Locale.ROOT);
-    if (!v.equals("reject") && !v.equals("fail")) {
-      throw new ConfigException("knowable.score.on-non-finite must be reject or fail, got '" + v + "'");
-    }
-    return v;
-  }
-
   /**
    * {@code scores} without the documents either model rejected (committed rejects tables of
    * the run), so a document the large model failed on does not reach the labels through its
@@ -176,11 +168,11 @@ public final class ScoreStage implements Stage {
     List<String> hiddenColumns = new ArrayList<>();
     layers.forEach(l -> hiddenColumns.add("hidden_l" + l));
     // Hidden-state storage (small only): one schema decision, one encoder (HiddenEncoder).
-    HiddenStorage storage = role.equals(SMALL) ? HiddenStorage.from(config.raw()) : HiddenStorage.FLOAT32_ALL;
+    HiddenStorage storage = role.equals(SMALL) ? config.hiddenStorage() : HiddenStorage.FLOAT32_ALL;
     LongAccumulator clamped = spark.sparkContext().longAccumulator("hidden values clamped");
     StructType schema = SparkSchemas.withPatternColumns(TableSchema.of(table()), hiddenColumns,
         storage.dtype().sqlType());
-    boolean failOnNonFinite = onNonFinite(config).equals("fail");
+    boolean failOnNonFinite = config.score().onNonFinite() == KnowableConfig.OnNonFinite.FAIL;
     ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
         new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), new HiddenEncoder(storage, clamped),
         config.tokenize().maxTokens(), config.tokenize().overlapTokens(), failOnNonFinite);
@@ -263,7 +255,7 @@ public final class ScoreStage implements Stage {
       extras.put(HiddenStates.MANIFEST_KEY, storage.dtype().configName());
       extras.put("hidden_positions", storage.positionsNote());
       extras.put(HiddenStates.BANDS_KEY, storage.bands().stream()
-          .map(b -> List.of(b.minNats(), Double.isInfinite(b.maxNats()) ? "inf" : b.maxNats())).toList());
+          .map(Band::manifestBounds).toList());
       LOG.info("{}: hidden states stored as {}, positions: {}", name(), storage.dtype().configName(),
           storage.positionsNote());
     }

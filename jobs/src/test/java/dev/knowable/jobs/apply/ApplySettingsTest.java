@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class ApplySettingsTest {
 
   private static void check(KnowableConfig c) {
-    ApplyStage.checkAgainstProbeSettings(c, ApplyStage.settings(c));
+    ApplyStage.checkAgainstProbeSettings(c, c.apply());
   }
 
   private static KnowableConfig config(String... sets) {
@@ -38,7 +38,7 @@ class ApplySettingsTest {
     assertThat(confs).hasSizeGreaterThanOrEqualTo(5);
     for (Path f : confs) {
       KnowableConfig c = ConfigLoader.load(f, List.of());
-      assertThat(ApplyStage.settings(c).probeRun()).as("%s applies its own run's probe", f).isEqualTo(c.runId());
+      assertThat(c.apply().probeRun()).as("%s applies its own run's probe", f).isEqualTo(c.runId());
       check(c);
     }
     check(config());
@@ -55,8 +55,8 @@ class ApplySettingsTest {
     assertThatThrownBy(() -> check(config("label.band-unit=quantile", "label.bands=[\"0.5:1\"]")))
         .hasMessageContaining("[q0.5:1.0]").hasMessageContaining("--set 'apply.band=\"q0.5:1.0\"'");
     check(config("label.band-unit=quantile", "label.bands=[\"0.5:1\"]", "apply.band=\"q0.5:1.0\""));
-    assertThat(ApplyStage.settingOf("q[0.5,1.0)")).isEqualTo("q0.5:1.0");
-    assertThat(ApplyStage.settingOf("[2.0,inf)")).isEqualTo("2.0:inf");
+    assertThat(ApplyStage.bandSetting("q[0.5,1.0)")).isEqualTo("q0.5:1.0");
+    assertThat(ApplyStage.bandSetting("[2.0,inf)")).isEqualTo("2.0:inf");
   }
 
   @Test
@@ -75,7 +75,7 @@ class ApplySettingsTest {
         .hasMessageContaining("knowable.apply.seed selects 2").hasMessageContaining("[0, 1]");
     assertThatThrownBy(() -> check(config("apply.probe-kind=linear", "probe.seeds=2", "apply.seed=1")))
         .hasMessageContaining("[0]");
-    assertThatThrownBy(() -> ApplyStage.settings(config("apply.positions=some")))
+    assertThatThrownBy(() -> config("apply.positions=some"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("knowable.apply.positions");
   }
 }

@@ -126,8 +126,7 @@ class NonFiniteScoresTest extends SparkTestBase {
 
   @Test
   void anUnknownOnNonFiniteValueIsRefused(@TempDir Path tmp) throws Exception {
-    KnowableConfig c = cfg(tmp, "score.on-non-finite=ignore");
-    assertThatThrownBy(() -> ScoreStage.onNonFinite(c))
+    assertThatThrownBy(() -> cfg(tmp, "score.on-non-finite=ignore"))
         .hasMessage("knowable.score.on-non-finite must be reject or fail, got 'ignore'");
   }
 }
