@@ -34,7 +34,7 @@ class LabelProbeStagesTest extends SparkTestBase {
    * z > 0); hidden_l2 holds z plus noise, so the label is partly predictable from it; about
    * 10% of positions fall in the gap and 10% below the band.
    */
-  private static List<Position> synthetic(long seed) {
+  static List<Position> synthetic(long seed) {
     Random random = new Random(seed);
     List<Position> out = new ArrayList<>();
     for (String domain : DOMAINS) {
@@ -68,7 +68,7 @@ class LabelProbeStagesTest extends SparkTestBase {
   }
 
   /** What the score stages record: both entropies over the same ids. */
-  private static final Map<String, Object> VOCAB = Map.of("vocab_limit", 50254);
+  static final Map<String, Object> VOCAB = Map.of("vocab_limit", 50254);
 
   @Test
   void labelThenProbeWritesEveryCombination(@TempDir Path tmp) {
