@@ -361,7 +361,7 @@ public final class KnowableConfig implements Serializable {
   public Aggregate aggregate() { return aggregate; }
   public Report report() { return report; }
 
-  /** The resolved tree (driver only; null after deserialization on an executor). */
+  /** The resolved tree (driver only; null after deserialization on an executor); stages read the typed sections. */
   public Config raw() { return raw; }
 
   /**

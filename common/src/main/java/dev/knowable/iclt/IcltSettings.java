@@ -73,7 +73,7 @@ public record IcltSettings(Positions positions, List<Band.Spec> bands, LabelKind
     }
   }
 
-  /** Reads {@code knowable.iclt.*} from the resolved tree ({@code KnowableConfig.raw()}). */
+  /** Reads {@code knowable.iclt.*} from the resolved tree; {@code KnowableConfig} calls it at load. */
   public static IcltSettings from(Config config) {
     SettingsReader r = new SettingsReader(config);
     String posKey = PREFIX + "positions";

@@ -58,7 +58,7 @@ public record LabelSettings(List<Band.Spec> bands, List<LabelKind> kinds, GapLab
     }
   }
 
-  /** Reads {@code knowable.label.*} from the resolved tree ({@code KnowableConfig.raw()}). */
+  /** Reads {@code knowable.label.*} from the resolved tree; {@code KnowableConfig} calls it at load. */
   public static LabelSettings from(Config config) {
     SettingsReader r = new SettingsReader(config);
     String unitKey = PREFIX + "band-unit";

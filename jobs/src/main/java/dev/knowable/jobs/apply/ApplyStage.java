@@ -10,12 +10,12 @@ import dev.knowable.jobs.RunTables;
 import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.hidden.HiddenStates;
+import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.jobs.probe.ProbeTables;
 import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelKind;
 import dev.knowable.label.LabelSettings;
-import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.probe.ApplySettings;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.MlpWeights;
@@ -104,7 +104,8 @@ public final class ApplyStage implements Stage {
           + (s.kind().equals(ProbeTables.MLP) ? ProbeTables.LINEAR : ProbeTables.MLP) + " or enable the probe");
     }
     List<String> bands = label.bands().stream().map(Band.Spec::name).toList();
-    requireOneOf(PREFIX + "band", s.band().name(), bands, where + " (knowable.label.bands)", ApplyStage::bandSetting);
+    requireOneOf(PREFIX + "band", s.band().name(), bands, where + " (knowable.label.bands)",
+        ApplyStage::bandSetting);
     List<String> kinds = probe.labelKinds().stream().filter(label.kinds()::contains).map(LabelKind::tableValue)
         .toList();
     requireOneOf(PREFIX + "label-kind", s.labelKind(), kinds, where + " (knowable.label.kinds and knowable.probe"
