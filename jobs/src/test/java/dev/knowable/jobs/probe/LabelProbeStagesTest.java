@@ -11,7 +11,6 @@ import dev.knowable.jobs.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.label.LabelStage;
 import dev.knowable.jobs.label.ProbeExamples;
-import dev.knowable.schema.TableSchema;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
