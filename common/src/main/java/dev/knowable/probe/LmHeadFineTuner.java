@@ -96,14 +96,49 @@ public final class LmHeadFineTuner {
       boolean converged) {}
 
   /**
+   * A target distribution over {@code vocab} ids, held sparsely: probability probs[j] at
+   * ids[j] (distinct ids), {@code rest} at every other id.
+   */
+  public record Target(int vocab, int[] ids, double[] probs, double rest) {
+    /** t_v at every id. */
+    public double[] dense() {
+      double[] t = new double[vocab];
+      java.util.Arrays.fill(t, rest);
+      for (int j = 0; j < ids.length; j++) {
+        t[ids[j]] = probs[j];
+      }
+      return t;
+    }
+
+    /** sum_v t_v z_v. */
+    double dot(double[] z) {
+      double top = 0;
+      double topZ = 0;
+      for (int j = 0; j < ids.length; j++) {
+        top += probs[j] * z[ids[j]];
+        topZ += z[ids[j]];
+      }
+      if (rest == 0) {
+        return top;
+      }
+      double all = 0;
+      for (double x : z) {
+        all += x;
+      }
+      return top + rest * (all - topZ);
+    }
+  }
+
+  /**
    * The target distribution over {@code vocab} ids: exp(logprob) at the top-k ids (ids outside
    * [0, vocab) and repeats are dropped), the leftover mass {@code 1 - sum} spread evenly over
    * the other vocab - k ids. When the top-k mass is 1 or more (rounding), or k covers the
    * vocabulary, the top-k probabilities are renormalised to sum to 1 and the others get 0.
    */
-  public static double[] target(int vocab, int[] ids, float[] logprobs) {
-    double[] t = new double[vocab];
+  public static Target target(int vocab, int[] ids, float[] logprobs) {
     boolean[] seen = new boolean[vocab];
+    int[] keptIds = new int[ids.length];
+    double[] probs = new double[ids.length];
     double mass = 0;
     int k = 0;
     for (int j = 0; j < ids.length; j++) {
@@ -112,29 +147,28 @@ public final class LmHeadFineTuner {
         continue;
       }
       seen[id] = true;
-      double p = Math.exp(logprobs[j]);
-      t[id] = p;
-      mass += p;
+      keptIds[k] = id;
+      probs[k] = Math.exp(logprobs[j]);
+      mass += probs[k];
       k++;
     }
+    keptIds = java.util.Arrays.copyOf(keptIds, k);
+    probs = java.util.Arrays.copyOf(probs, k);
     double leftover = 1 - mass;
     if (k < vocab && leftover > 0) {
-      double each = leftover / (vocab - k);
-      for (int v = 0; v < vocab; v++) {
-        if (!seen[v]) {
-          t[v] = each;
-        }
-      }
-    } else if (mass > 0) {
-      for (int v = 0; v < vocab; v++) {
-        t[v] /= mass;
-      }
+      return new Target(vocab, keptIds, probs, leftover / (vocab - k));
     }
-    return t;
+    if (mass > 0) {
+      for (int j = 0; j < k; j++) {
+        probs[j] /= mass;
+      }
+      return new Target(vocab, keptIds, probs, 0);
+    }
+    return new Target(vocab, keptIds, probs, 1.0 / vocab);
   }
 
   /** Mean cross-entropy of the head's softmax against the targets (NaN for no rows). */
-  public static double meanLoss(Head head, float[][] x, double[][] targets) {
+  public static double meanLoss(Head head, float[][] x, Target[] targets) {
     if (x.length == 0) {
       return Double.NaN;
     }
@@ -152,7 +186,7 @@ public final class LmHeadFineTuner {
    * (into gw, vocab x dim) and biases (into gb, ignored when the head has none): per row
    * (softmax(z) - t) h^T, averaged.
    */
-  static void gradient(Head head, float[][] x, double[][] targets, int[] rows, int from, int to, double[] gw,
+  static void gradient(Head head, float[][] x, Target[] targets, int[] rows, int from, int to, double[] gw,
       double[] gb) {
     Arrays.fill(gw, 0);
     if (gb != null) {
@@ -172,9 +206,14 @@ public final class LmHeadFineTuner {
         z[v] = Math.exp(z[v] - m);
         s += z[v];
       }
-      double[] t = targets[r];
+      Target t = targets[r];
+      double rest = t.rest();
+      for (int j = 0; j < t.ids().length; j++) {
+        // Scratch: z holds p_v - t_v for the top-k ids, p_v - rest elsewhere.
+        z[t.ids()[j]] -= (t.probs()[j] - rest) * s;
+      }
       for (int v = 0; v < vocab; v++) {
-        double g = (z[v] / s - t[v]) * scale;
+        double g = (z[v] / s - rest) * scale;
         if (g == 0) {
           continue;
         }
@@ -190,7 +229,7 @@ public final class LmHeadFineTuner {
   }
 
   /** The gradient of the mean loss over all rows (for tests). */
-  static double[][] gradient(Head head, float[][] x, double[][] targets) {
+  static double[][] gradient(Head head, float[][] x, Target[] targets) {
     int[] rows = new int[x.length];
     for (int i = 0; i < rows.length; i++) {
       rows[i] = i;
@@ -208,7 +247,7 @@ public final class LmHeadFineTuner {
    * best, or at maxEpochs; keeps the head with the lowest val loss (epoch 0 = init). Without
    * val rows nothing can choose a head: init is returned unchanged (epochsRun 0).
    */
-  public static Fit train(Head init, float[][] trainX, double[][] trainT, float[][] valX, double[][] valT,
+  public static Fit train(Head init, float[][] trainX, Target[] trainT, float[][] valX, Target[] valT,
       BetFtSettings settings, long seed) {
     double initialVal = meanLoss(init, valX, valT);
     if (valX.length == 0 || trainX.length == 0 || settings.maxEpochs() == 0) {
@@ -286,15 +325,13 @@ public final class LmHeadFineTuner {
   }
 
   /** -sum t_v log softmax(z)_v = logsumexp(z) - sum t_v z_v. */
-  private static double crossEntropy(double[] z, double[] t) {
+  private static double crossEntropy(double[] z, Target t) {
     double m = max(z);
     double s = 0;
-    double dot = 0;
     for (int v = 0; v < z.length; v++) {
       s += Math.exp(z[v] - m);
-      dot += t[v] * z[v];
     }
-    return m + Math.log(s) - dot;
+    return m + Math.log(s) - t.dot(z);
   }
 
   private static double max(double[] z) {

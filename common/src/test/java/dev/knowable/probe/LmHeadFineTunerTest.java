@@ -41,8 +41,8 @@ class LmHeadFineTunerTest {
   }
 
   /** Targets from a "large" head: its top-k log-probs through {@link LmHeadFineTuner#target}. */
-  private static double[][] targets(LmHeadFineTuner.Head large, float[][] x, int k) {
-    double[][] t = new double[x.length][];
+  private static LmHeadFineTuner.Target[] targets(LmHeadFineTuner.Head large, float[][] x, int k) {
+    LmHeadFineTuner.Target[] t = new LmHeadFineTuner.Target[x.length];
     double[] z = new double[large.vocab()];
     for (int r = 0; r < x.length; r++) {
       large.logits(x[r], z);
@@ -72,21 +72,30 @@ class LmHeadFineTunerTest {
   @Test
   void targetPutsTheLeftoverMassEvenlyOnTheOtherIdsAndSumsToOne() {
     double[] t = LmHeadFineTuner.target(10, new int[] {3, 7}, new float[] {(float) Math.log(0.5),
-        (float) Math.log(0.3)});
+        (float) Math.log(0.3)}).dense();
     assertThat(java.util.Arrays.stream(t).sum()).isCloseTo(1.0, offset(1e-12));
     assertThat(t[3]).isCloseTo(0.5, offset(1e-7));
     assertThat(t[7]).isCloseTo(0.3, offset(1e-7));
     for (int v : new int[] {0, 1, 2, 4, 5, 6, 8, 9}) {
       assertThat(t[v]).isCloseTo(0.2 / 8, offset(1e-7));
     }
+    // The sparse form's sum_v t_v z_v is the dense one's.
+    LmHeadFineTuner.Target sparse = LmHeadFineTuner.target(10, new int[] {3, 7}, new float[] {(float) Math.log(0.5),
+        (float) Math.log(0.3)});
+    double[] z = {0.1, -2, 3, 0.5, 1, 1.5, -1, 2, 0, 4};
+    double dense = 0;
+    for (int v = 0; v < 10; v++) {
+      dense += t[v] * z[v];
+    }
+    assertThat(sparse.dot(z)).isCloseTo(dense, offset(1e-12));
     // Top-k mass above 1 by rounding, or k = vocab: renormalised, nothing elsewhere.
     double[] over = LmHeadFineTuner.target(4, new int[] {0, 1}, new float[] {(float) Math.log(0.7),
-        (float) Math.log(0.31)});
+        (float) Math.log(0.31)}).dense();
     assertThat(java.util.Arrays.stream(over).sum()).isCloseTo(1.0, offset(1e-12));
     assertThat(over[2]).isZero();
     // Ids outside the vocabulary are dropped; their mass joins the leftover.
     double[] cut = LmHeadFineTuner.target(3, new int[] {5, 0}, new float[] {(float) Math.log(0.5),
-        (float) Math.log(0.2)});
+        (float) Math.log(0.2)}).dense();
     assertThat(cut[0]).isCloseTo(0.2, offset(1e-7));
     assertThat(cut[1]).isCloseTo(0.4, offset(1e-7));
     assertThat(java.util.Arrays.stream(cut).sum()).isCloseTo(1.0, offset(1e-12));
@@ -96,7 +105,7 @@ class LmHeadFineTunerTest {
   void gradientMatchesFiniteDifferences() {
     LmHeadFineTuner.Head head = randomHead(6, 4, true, 1);
     float[][] x = hidden(5, 4, 2);
-    double[][] t = targets(randomHead(6, 4, true, 3), x, 2);
+    LmHeadFineTuner.Target[] t = targets(randomHead(6, 4, true, 3), x, 2);
     double[][] g = LmHeadFineTuner.gradient(head, x, t);
     double h = 1e-6;
     for (int i = 0; i < head.weight().length; i++) {
@@ -125,8 +134,8 @@ class LmHeadFineTunerTest {
     LmHeadFineTuner.Head large = randomHead(12, 6, false, 5);
     float[][] train = hidden(400, 6, 6);
     float[][] val = hidden(100, 6, 7);
-    double[][] tt = targets(large, train, 4);
-    double[][] vt = targets(large, val, 4);
+    LmHeadFineTuner.Target[] tt = targets(large, train, 4);
+    LmHeadFineTuner.Target[] vt = targets(large, val, 4);
     LmHeadFineTuner.Fit fit = LmHeadFineTuner.train(small, train, tt, val, vt, SETTINGS, 11);
     assertThat(fit.bestEpoch()).isPositive();
     assertThat(fit.bestValLoss()).isLessThan(fit.initialValLoss() - 0.1);
@@ -163,8 +172,8 @@ class LmHeadFineTunerTest {
     LmHeadFineTuner.Head large = randomHead(10, 4, true, 13);
     float[][] train = hidden(150, 4, 14);
     float[][] val = hidden(40, 4, 15);
-    double[][] tt = targets(large, train, 3);
-    double[][] vt = targets(large, val, 3);
+    LmHeadFineTuner.Target[] tt = targets(large, train, 3);
+    LmHeadFineTuner.Target[] vt = targets(large, val, 3);
     BetFtSettings s = new BetFtSettings(true, 5, 5, 0, 1e-2, 16);
     LmHeadFineTuner.Fit a = LmHeadFineTuner.train(small, train, tt, val, vt, s, 3);
     LmHeadFineTuner.Fit b = LmHeadFineTuner.train(small, train, tt, val, vt, s, 3);
