@@ -169,6 +169,7 @@ public final class ReportStage implements Stage {
     System.out.println("Report: " + dest + " (" + bytes.length / 1024 + " KiB)");
     System.out.print(consoleTable(headline, differences, band, labelKind));
     System.out.print(mlpNote(tables).isEmpty() ? "" : mlpNote(tables).trim() + "\n");
+    System.out.print(betFtNote(tables).isEmpty() ? "" : betFtNote(tables).trim() + "\n");
   }
 
   private static void timed(String section, Runnable work) {
