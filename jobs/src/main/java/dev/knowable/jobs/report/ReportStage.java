@@ -202,6 +202,20 @@ public final class ReportStage implements Stage {
     return out;
   }
 
+  /** How BET-FT's fits ended (probe_models manifest), as a sentence; empty when it did not run. */
+  static String betFtNote(RunTables tables) {
+    if (!tables.isCommitted("probe_models")) {
+      return "";
+    }
+    Map<String, Object> m = tables.readManifest("probe_models");
+    if (m.get("bet_ft_fits") == null) {
+      return "";
+    }
+    return " BET-FT: " + m.get("bet_ft_stopped_at_cap") + " of " + m.get("bet_ft_fits") + " fits reached max-epochs = "
+        + m.get("bet_ft_max_epochs") + " (patience " + m.get("bet_ft_patience") + ", min-delta "
+        + m.get("bet_ft_min_delta") + "), " + m.get("bet_ft_kept_own_head") + " kept the model's own head.";
+  }
+
   /** How many MLP fits reached max-epochs (probe_models manifest), as a sentence; empty when unknown. */
   static String mlpNote(RunTables tables) {
     if (!tables.isCommitted("probe_models")) {
@@ -217,20 +231,6 @@ public final class ReportStage implements Stage {
         + " before early stopping (patience " + m.get("mlp_patience") + ", min-delta " + m.get("mlp_min_delta")
         + "); logistic fits not converged: " + m.get("logistic_not_converged") + " of " + m.get("logistic_fits")
         + ".";
-  }
-
-  /** How BET-FT's fits ended (probe_models manifest), as a sentence; empty when it did not run. */
-  static String betFtNote(RunTables tables) {
-    if (!tables.isCommitted("probe_models")) {
-      return "";
-    }
-    Map<String, Object> m = tables.readManifest("probe_models");
-    if (m.get("bet_ft_fits") == null) {
-      return "";
-    }
-    return " BET-FT: " + m.get("bet_ft_stopped_at_cap") + " of " + m.get("bet_ft_fits") + " fits reached max-epochs = "
-        + m.get("bet_ft_max_epochs") + " (patience " + m.get("bet_ft_patience") + ", min-delta "
-        + m.get("bet_ft_min_delta") + "), " + m.get("bet_ft_kept_own_head") + " kept the model's own head.";
   }
 
   /** The first configured band when the run has it, else the first band in the metrics. */
