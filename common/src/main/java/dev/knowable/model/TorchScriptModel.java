@@ -419,6 +419,59 @@ public final class TorchScriptModel extends ContractModel {
     }
   }
 
+  /**
+   * The model's LM head, cut to the first {@code vocabLimit} rows: logits = weight h + bias
+   * over the final hidden state h (layer L, after the final norm).
+   *
+   * @param weight vocabLimit x d, row-major (row v = the output vector of id v), fp32
+   * @param bias vocabLimit values, or null when the head has none
+   * @param name the TorchScript parameter the weights came from
+   */
+  public record OutputWeights(int vocab, int dim, float[] weight, float[] bias, String name) {}
+
+  /** Parameter names (last two segments) an LM head may have: GPT-NeoX, then most others. */
+  static final List<String> HEAD_NAMES = List.of("embed_out", "lm_head");
+
+  /**
+   * Reads the LM head from the TorchScript module's named parameters: the first of
+   * {@link #HEAD_NAMES} whose {@code <name>.weight} (any prefix, e.g. {@code model.}) exists,
+   * and its {@code <name>.bias} if present; cut to the first {@code vocabLimit} ids.
+   */
+  public OutputWeights outputWeights(int vocabLimit) {
+    contract.requireScorable(vocabLimit, 1, "Output weights");
+    ai.djl.nn.ParameterList params = model.getBlock().getDirectParameters();
+    List<String> names = params.keys();
+    for (String head : HEAD_NAMES) {
+      String weightName = find(names, head + ".weight");
+      if (weightName == null) {
+        continue;
+      }
+      String biasName = find(names, head + ".bias");
+      JniUtils.setGradMode(false);
+      NDArray w = params.get(weightName).getArray();
+      Shape shape = w.getShape();
+      if (shape.dimension() != 2 || shape.get(1) != contract.hiddenSize() || shape.get(0) < vocabLimit) {
+        throw new ModelException("Model " + contract.dir() + ": parameter " + weightName + " has shape " + shape
+            + ", expected [>= " + vocabLimit + ", " + contract.hiddenSize() + "]");
+      }
+      float[] weight = w.get(":" + vocabLimit + ", :").toType(DataType.FLOAT32, false).toFloatArray();
+      float[] bias = biasName == null ? null
+          : params.get(biasName).getArray().get(":" + vocabLimit).toType(DataType.FLOAT32, false).toFloatArray();
+      return new OutputWeights(vocabLimit, contract.hiddenSize(), weight, bias, weightName);
+    }
+    throw new ModelException("Model " + contract.dir() + " has no LM head parameter named " + HEAD_NAMES.stream()
+        .map(h -> h + ".weight").toList() + " among its " + names.size() + " parameters " + names);
+  }
+
+  private static String find(List<String> names, String suffix) {
+    for (String n : names) {
+      if (n.equals(suffix) || n.endsWith("." + suffix)) {
+        return n;
+      }
+    }
+    return null;
+  }
+
   @Override
   public void close() {
     model.close();

@@ -45,6 +45,20 @@ public final class ScoreFixtures {
     return spark.createDataFrame(rows, schema);
   }
 
+  /** large_scores with each position's top-k ids and log-probs, keyed "doc_id/position". */
+  public static Dataset<Row> large(SparkSession spark, List<Position> positions, Map<String, int[]> topkIds,
+      Map<String, float[]> topkLogprobs) {
+    StructType schema = SparkSchemas.of("large_scores");
+    List<Row> rows = new ArrayList<>();
+    for (Position p : positions) {
+      String key = p.docId() + "/" + p.position();
+      rows.add(row(schema, Map.of("doc_id", p.docId(), "split", p.split(), "position", p.position(),
+          "token_id", p.tokenId(), "next_token_id", -1, "entropy", p.largeEntropy(), "topk_ids", topkIds.get(key),
+          "topk_logprobs", topkLogprobs.get(key), "domain", p.domain())));
+    }
+    return spark.createDataFrame(rows, schema);
+  }
+
   private static Row row(StructType schema, Map<String, Object> values) {
     Object[] out = new Object[schema.size()];
     int i = 0;

@@ -50,7 +50,8 @@ class TinyFamilyPipelineTest extends SparkTestBase {
         "models.small.path=\"" + TestModels.demo("tiny-small") + "\"", "models.small.layers=[1, 2]",
         "models.large.path=\"" + TestModels.demo("tiny-large") + "\"",
         "label.bands=[\"2.0:inf\", \"1.0:2.0\"]", "label.kinds=[gap]", "label.balance=[token]",
-        "probe.seeds=1", "probe.mlp.hidden=32", "probe.mlp.max-epochs=3", "probe.bootstrap-resamples=20",
+        "probe.seeds=1", "probe.mlp.hidden=32", "probe.mlp.max-epochs=3", "probe.bet-ft.max-epochs=3",
+        "probe.bootstrap-resamples=20",
         "iclt.bands=[\"2.0:inf\"]", "iclt.max-per-cell=6", "iclt.bootstrap-resamples=20");
     Main.run(spark, "pipeline", c);
 
@@ -69,7 +70,7 @@ class TinyFamilyPipelineTest extends SparkTestBase {
         + "FROM probe_metrics WHERE eval_split = 'test'").collectAsList();
     Set<String> kinds = new TreeSet<>();
     test.forEach(r -> kinds.add(r.getString(0)));
-    assertThat(kinds).contains("linear", "mlp", "bet", "context_k1", "context_k2", "context_k3", "context_k4",
+    assertThat(kinds).contains("linear", "mlp", "bet", "bet_ft", "context_k1", "context_k2", "context_k3", "context_k4",
         "combined_k4");
     Set<String> pairs = new TreeSet<>();
     spark.sql("SELECT DISTINCT train_domain, eval_domain FROM probe_metrics WHERE probe_kind = 'linear' "

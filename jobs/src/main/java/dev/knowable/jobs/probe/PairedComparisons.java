@@ -20,7 +20,7 @@ import org.apache.spark.sql.RowFactory;
  * <ul>
  *   <li>Candidates: every scored identity (probe kind, layer, seed) that is not a baseline
  *       (linear and mlp probes; ICLT scores).</li>
- *   <li>Baselines: bet; the combined control combined_k&lt;k&gt; (one-hot last k ids with
+ *   <li>Baselines: bet; bet_ft (the fine-tuned head's entropy); the combined control combined_k&lt;k&gt; (one-hot last k ids with
  *       H_S and position: the strongest control, when trained); and with
  *       {@code strongestContext} the single context_k&lt;k&gt; whose AUC on this evaluation
  *       set is the highest (chosen on the evaluation set itself, which favours the
@@ -134,7 +134,7 @@ public final class PairedComparisons implements FlatMapGroupsFunction<String, Ro
 
   /** BET and the controls: compared against, never candidates. */
   static boolean isBaseline(String kind) {
-    return kind.equals(ProbeTables.BET) || kind.startsWith(ProbeTables.CONTEXT_PREFIX)
+    return kind.equals(ProbeTables.BET) || kind.equals(ProbeTables.BET_FT) || kind.startsWith(ProbeTables.CONTEXT_PREFIX)
         || kind.startsWith(ProbeTables.COMBINED_PREFIX);
   }
 

@@ -19,7 +19,8 @@ import org.apache.spark.sql.RowFactory;
  * Rows are taken in (doc_id, position) order, so the numbers do not depend on the order
  * in which Spark delivered them.
  *
- * <p>Accuracy: probes predict class 1 when P(class 1) &gt;= 0.5. BET has no training, so
+ * <p>Accuracy: probes predict class 1 when P(class 1) &gt;= 0.5. BET (and BET-FT, an entropy
+ * too) has no decision threshold of its own, so
  * its threshold (and direction) is the best one on the train domain's own val split,
  * applied unchanged to every evaluation set; its oracle columns hold the best threshold
  * on the evaluation set itself, the number the reference reports.
@@ -124,7 +125,7 @@ public final class ProbeMetricsFunction implements FlatMapGroupsFunction<String,
         sets.values().forEach(EvalSet::negate);
       }
     }
-    boolean bet = oriented || ProbeTables.BET.equals(probeKind);
+    boolean bet = oriented || ProbeTables.BET.equals(probeKind) || ProbeTables.BET_FT.equals(probeKind);
     BestThreshold.Threshold rule = new BestThreshold.Threshold(PROBE_THRESHOLD, 1, Double.NaN);
     if (bet) {
       EvalSet val = sets.get(List.of(trainDomain, "val"));

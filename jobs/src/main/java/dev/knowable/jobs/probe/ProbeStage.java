@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * <p>For every layer, band, label kind and train domain (each configured domain, and all
  * pooled): a linear probe (MLlib logistic regression, one distributed fit each), an MLP
  * probe per seed (DJL, one Spark task per configuration, all trained in one job), the
- * context baselines and BET. Each probe is evaluated unchanged on the val and test split
- * of every domain and of all domains pooled; the scored rows are grouped per probe and
+ * context baselines, BET and BET-FT ({@link BetFtProbe}). Each probe is evaluated unchanged
+ * on the val and test split of every domain and of all domains pooled; the scored rows are grouped per probe and
  * turned into metrics on the executors. Only aggregates and fitted weights reach the driver.
  */
 public final class ProbeStage implements Stage {
@@ -57,7 +57,7 @@ public final class ProbeStage implements Stage {
 
   @Override
   public String description() {
-    return "Linear, MLP, BET and context probes per layer, band and domain -> probe_metrics, probe_models, "
+    return "Linear, MLP, BET, BET-FT and context probes per layer, band and domain -> probe_metrics, probe_models, "
         + "cross_domain, probe_comparisons";
   }
 
@@ -97,6 +97,7 @@ public final class ProbeStage implements Stage {
     }
     examples = examples.persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> fits = null;
+    List<Dataset<Row>> fitParts = new ArrayList<>();
     Dataset<Row> allScored = null;
     try {
       Populations pops = populations(examples, settings.pooled());
@@ -124,14 +125,24 @@ public final class ProbeStage implements Stage {
       if (settings.bet()) {
         scored.add(betScores(evalRows, trainDomains, firstSeed));
       }
+      Dataset<Row> betFt = BetFtProbe.fits(spark, config, tables, examples, trainDomains, settings);
+      if (betFt != null) {
+        betFt = betFt.persist(StorageLevel.MEMORY_AND_DISK());
+        fitParts.add(betFt);
+        scored.add(fitScores(betFt));
+        fits = betFt;
+      }
       int maxTokenId = settings.maxContextK() == 0 ? 0 : maxTokenId(examples);
       Dataset<Row> rows = fitRows(spark, examples, layers, trainDomains, settings);
       if (rows != null) {
-        fits = rows.groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key,
-                Encoders.STRING())
+        Dataset<Row> probes = rows.groupByKey(
+                (org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key, Encoders.STRING())
             .flatMapGroups(new ProbeFitTask(settings, maxTokenId, taskSettings), Encoders.row(ProbeTables.fitted()))
             .persist(StorageLevel.MEMORY_AND_DISK());
-        scored.add(fitScores(fits));
+        fitParts.add(probes);
+        scored.add(fitScores(probes));
+        // BET-FT's fits (probe_models rows, without weights) join the probes' (persisted both).
+        fits = fits == null ? probes : fits.unionByName(probes);
       }
       if (scored.isEmpty()) {
         throw new IllegalStateException("knowable.probe enables no probe kind: nothing to evaluate");
@@ -166,7 +177,7 @@ public final class ProbeStage implements Stage {
         extras.put("context_max_token_id", maxTokenId);
       }
       if (fits != null) {
-        extras.putAll(ProbeConvergence.counts(fits, settings));
+        extras.putAll(ProbeConvergence.counts(fits, settings, config.raw()));
       }
       tables.write(ProbeTables.MODELS, models, List.of("probe_kind"), extras);
       tables.write(ProbeTables.CROSS_DOMAIN, crossDomain(tables.read(ProbeTables.METRICS, name())), List.of(),
@@ -184,9 +195,8 @@ public final class ProbeStage implements Stage {
       if (allScored != null) {
         allScored.unpersist();
       }
-      if (fits != null) {
-        fits.unpersist();
-      }
+      // fits may be a union: its parts are what was persisted.
+      fitParts.forEach(Dataset::unpersist);
       examples.unpersist();
     }
   }

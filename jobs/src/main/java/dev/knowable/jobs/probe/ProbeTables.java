@@ -17,6 +17,8 @@ public final class ProbeTables {
   public static final String LINEAR = "linear";
   public static final String MLP = "mlp";
   public static final String BET = "bet";
+  /** BET-FT: the entropy of the small model's LM head fine-tuned toward the large model (docs/METHOD.md 6.5). */
+  public static final String BET_FT = "bet_ft";
   public static final String CONTEXT_PREFIX = "context_k";
   /** The combined control: one-hot last k ids with H_S, H_S^2 and log(1 + position). */
   public static final String COMBINED_PREFIX = "combined_k";

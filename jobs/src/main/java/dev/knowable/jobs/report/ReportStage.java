@@ -122,7 +122,10 @@ public final class ReportStage implements Stage {
             balances.size()))) + ")" : "") + ": entropy_matched equalises the classes within each (token, H_S bin) "
         + "cell, so BET and the current-token control sit near 0.5 and what a probe finds is not H_S or the "
         + "token; token is the paper's token-identity balancing. combined_k&lt;k&gt; is the strongest control: one "
-        + "logistic regression on the last k token ids with H_S, H_S&sup2; and ln(1 + position)." + mlpNote(tables));
+        + "logistic regression on the last k token ids with H_S, H_S&sup2; and ln(1 + position). bet_ft is the "
+        + "paper's second baseline: the entropy of the small model's LM head fine-tuned toward the large model's "
+        + "top-k distribution on the train split, thresholded like BET (docs/METHOD.md 6.5)." + mlpNote(tables)
+        + betFtNote(tables));
     html.headlineTable(headline);
     html.p("Paired differences (probe_comparisons): the probe's AUC minus the baseline's on exactly the same test "
         + "positions, with a 95% interval that resamples documents. The probe beats the baseline when the lower "
@@ -165,6 +168,7 @@ public final class ReportStage implements Stage {
     System.out.println("Report: " + dest + " (" + bytes.length / 1024 + " KiB)");
     System.out.print(consoleTable(headline, differences, band, labelKind));
     System.out.print(mlpNote(tables).isEmpty() ? "" : mlpNote(tables).trim() + "\n");
+    System.out.print(betFtNote(tables).isEmpty() ? "" : betFtNote(tables).trim() + "\n");
   }
 
   private static void timed(String section, Runnable work) {
@@ -190,6 +194,20 @@ public final class ReportStage implements Stage {
       throw new IllegalStateException("report: probe_metrics of this run has no test rows");
     }
     return out;
+  }
+
+  /** How BET-FT's fits ended (probe_models manifest), as a sentence; empty when it did not run. */
+  static String betFtNote(RunTables tables) {
+    if (!tables.isCommitted("probe_models")) {
+      return "";
+    }
+    Map<String, Object> m = tables.readManifest("probe_models");
+    if (m.get("bet_ft_fits") == null) {
+      return "";
+    }
+    return " BET-FT: " + m.get("bet_ft_stopped_at_cap") + " of " + m.get("bet_ft_fits") + " fits reached max-epochs = "
+        + m.get("bet_ft_max_epochs") + " (patience " + m.get("bet_ft_patience") + ", min-delta "
+        + m.get("bet_ft_min_delta") + "), " + m.get("bet_ft_kept_own_head") + " kept the model's own head.";
   }
 
   /** How many MLP fits reached max-epochs (probe_models manifest), as a sentence; empty when unknown. */
@@ -258,7 +276,7 @@ public final class ReportStage implements Stage {
     return switch (kind) {
       case "mlp" -> 0;
       case "linear" -> 1;
-      case "bet" -> 2;
+      case "bet", "bet_ft" -> 2; // bet_ft right after bet (by name)
       default -> kind.startsWith("combined_k") ? 3 : 4;
     };
   }
@@ -299,9 +317,9 @@ public final class ReportStage implements Stage {
     return out;
   }
 
-  /** Combined control first (the strongest), then BET, then the best single context control. */
+  /** Combined control first (the strongest), then BET, BET-FT, then the best single context control. */
   private static int baselineOrder(String baseline) {
-    return baseline.startsWith("combined_k") ? 0 : baseline.equals("bet") ? 1 : 2;
+    return baseline.startsWith("combined_k") ? 0 : baseline.equals("bet") ? 1 : baseline.equals("bet_ft") ? 2 : 3;
   }
 
   static String consoleTable(List<Headline> headline, List<Difference> differences, String band, String labelKind) {
@@ -589,6 +607,7 @@ public final class ReportStage implements Stage {
     TreeSet<Integer> layers = new TreeSet<>();
     Map<String, Map<Integer, double[]>> byKind = new TreeMap<>();
     Double bet = null;
+    Double betFt = null;
     for (Row x : cross) {
       if (!pooledRow(x, band, labelKind)) {
         continue;
@@ -600,6 +619,8 @@ public final class ReportStage implements Stage {
             new double[] {x.<Double>getAs("auc_mean"), std(x)});
       } else if ("bet".equals(x.getAs("probe_kind"))) {
         bet = x.getAs("auc_mean");
+      } else if ("bet_ft".equals(x.getAs("probe_kind"))) {
+        betFt = x.getAs("auc_mean");
       }
     }
     if (layers.isEmpty()) {
@@ -626,8 +647,13 @@ public final class ReportStage implements Stage {
       java.util.Arrays.fill(y, bet);
       series.put("bet (no layer)", y);
     }
+    if (betFt != null) {
+      double[] y = new double[layers.size()];
+      java.util.Arrays.fill(y, betFt);
+      series.put("bet_ft (final layer)", y);
+    }
     html.p("Pooled test AUC per hidden-state layer, band " + esc(band) + "; error bars: standard deviation over seeds. "
-        + "BET does not read a layer: its bar repeats for reference.");
+        + "BET does not read a layer, BET-FT reads only the final one: their bars repeat for reference.");
     html.chart("auc-by-layer", Charts.pngLater(Charts.bars("AUC by layer, band " + band, "layer", cats, series, errors,
         0.4)), "AUC by layer");
   }
