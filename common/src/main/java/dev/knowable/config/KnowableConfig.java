@@ -7,6 +7,7 @@ import dev.knowable.hidden.HiddenStorage;
 import dev.knowable.iclt.IcltSettings;
 import dev.knowable.label.LabelSettings;
 import dev.knowable.probe.ApplySettings;
+import dev.knowable.probe.BetFtSettings;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.ProbeTaskSettings;
 import java.io.Serializable;
@@ -106,6 +107,7 @@ public final class KnowableConfig implements Serializable {
   private final LabelSettings label;
   private final ProbeSettings probe;
   private final ProbeTaskSettings probeTask;
+  private final BetFtSettings betFt;
   private final IcltSettings iclt;
   private final ApplySettings apply;
   private final Aggregate aggregate;
@@ -157,6 +159,7 @@ public final class KnowableConfig implements Serializable {
     this.hiddenStorage = HiddenStorage.from(c, label);
     this.probe = ProbeSettings.from(c);
     this.probeTask = ProbeTaskSettings.from(c);
+    this.betFt = BetFtSettings.from(c);
     this.iclt = IcltSettings.from(c);
     this.apply = ApplySettings.from(c, runId);
     SettingsReader r = new SettingsReader(c);
@@ -356,6 +359,8 @@ public final class KnowableConfig implements Serializable {
   public ProbeSettings probe() { return probe; }
   /** knowable.probe.task: the resources of one probe-fit task. */
   public ProbeTaskSettings probeTask() { return probeTask; }
+  /** knowable.probe.bet-ft: the fine-tuned-head entropy baseline. */
+  public BetFtSettings betFt() { return betFt; }
   public IcltSettings iclt() { return iclt; }
   public ApplySettings apply() { return apply; }
   public Aggregate aggregate() { return aggregate; }

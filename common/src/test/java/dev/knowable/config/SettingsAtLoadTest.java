@@ -29,6 +29,8 @@ class SettingsAtLoadTest {
       Map.entry("probe.mlp.dropout=1.5", "knowable.probe.mlp.dropout"),
       Map.entry("probe.task.device=tpu", "knowable.probe.task.device"),
       Map.entry("probe.task.memory=lots", "knowable.probe.task.memory"),
+      Map.entry("probe.bet-ft.patience=0", "knowable.probe.bet-ft.patience"),
+      Map.entry("probe.bet-ft.learning-rate=-1", "knowable.probe.bet-ft.learning-rate"),
       Map.entry("iclt.positions=some", "knowable.iclt.positions"),
       Map.entry("iclt.bands=[\"2.0\"]", "knowable.iclt.bands"),
       Map.entry("iclt.model=medium", "knowable.iclt.model"),

@@ -56,7 +56,7 @@ final class BetFtProbe {
    */
   static Dataset<Row> fits(SparkSession spark, KnowableConfig config, RunTables tables, Dataset<Row> examples,
       List<String> trainDomains, ProbeSettings settings) {
-    BetFtSettings s = BetFtSettings.from(config.raw());
+    BetFtSettings s = config.betFt();
     if (!s.enabled()) {
       return null;
     }

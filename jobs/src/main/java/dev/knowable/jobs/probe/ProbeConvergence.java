@@ -28,7 +28,7 @@ final class ProbeConvergence {
 
   private ProbeConvergence() {}
 
-  static Map<String, Object> counts(Dataset<Row> fits, ProbeSettings settings, com.typesafe.config.Config config) {
+  static Map<String, Object> counts(Dataset<Row> fits, ProbeSettings settings, BetFtSettings betFtSettings) {
     var isMlp = col("probe_kind").equalTo(ProbeTables.MLP);
     var isBetFt = col("probe_kind").equalTo(ProbeTables.BET_FT);
     var isLogistic = not(isMlp).and(not(isBetFt));
@@ -59,7 +59,7 @@ final class ProbeConvergence {
     }
     long betFt = r.isNullAt(6) ? 0 : r.getLong(6);
     if (betFt > 0) {
-      BetFtSettings s = BetFtSettings.from(config);
+      BetFtSettings s = betFtSettings;
       long atCap = r.isNullAt(7) ? 0 : r.getLong(7);
       out.put("bet_ft_fits", betFt);
       // Reached max-epochs while the val loss was still improving.

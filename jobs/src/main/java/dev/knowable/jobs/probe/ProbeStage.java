@@ -177,7 +177,7 @@ public final class ProbeStage implements Stage {
         extras.put("context_max_token_id", maxTokenId);
       }
       if (fits != null) {
-        extras.putAll(ProbeConvergence.counts(fits, settings, config.raw()));
+        extras.putAll(ProbeConvergence.counts(fits, settings, config.betFt()));
       }
       tables.write(ProbeTables.MODELS, models, List.of("probe_kind"), extras);
       tables.write(ProbeTables.CROSS_DOMAIN, crossDomain(tables.read(ProbeTables.METRICS, name())), List.of(),
