@@ -20,6 +20,8 @@ import dev.knowable.jobs.Stage;
 import dev.knowable.jobs.aggregate.AggregateStage;
 import dev.knowable.jobs.apply.ApplyStage;
 import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.hidden.Half;
+import dev.knowable.jobs.probe.ProbeTables;
 import dev.knowable.probe.ContextFeatures;
 import dev.knowable.label.Band;
 import dev.knowable.probe.ProbeSettings;
@@ -42,6 +44,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.slf4j.Logger;
@@ -404,21 +407,34 @@ public final class ReportStage implements Stage {
 
   private void rocSection(SparkSession spark, Html html, RunTables tables, KnowableConfig config, List<Row> cross,
       String band, String labelKind, KnowableConfig.Report r) {
-    html.section("roc", "ROC curves: probe vs BET vs the strongest context control");
+    html.section("roc", "ROC curves: probe vs BET vs the strongest control");
     String kind = bestLayer(cross, "mlp", band, labelKind) != null ? "mlp" : "linear";
     Integer layer = bestLayer(cross, kind, band, labelKind);
     if (layer == null || !tables.isCommitted("probe_models")) {
       html.p("No hidden-state probe in this run: no ROC curves.");
       return;
     }
-    // The strongest context control of the pooled test set (as probe_comparisons chose it).
+    // The strongest control: the combined control when the run fitted one (as probe_comparisons
+    // uses it), else the single context control with the highest pooled test AUC.
     String context = null;
     double contextAuc = -1;
     for (Row x : cross) {
       String k = x.getAs("probe_kind");
+      if (pooledRow(x, band, labelKind) && k.startsWith(ProbeTables.COMBINED_PREFIX)) {
+        context = k;
+        break;
+      }
       if (pooledRow(x, band, labelKind) && k.startsWith("context_k") && x.<Double>getAs("auc_mean") > contextAuc) {
         context = k;
         contextAuc = x.getAs("auc_mean");
+      }
+    }
+    if (context != null && !context.startsWith(ProbeTables.COMBINED_PREFIX)) {
+      for (Row x : cross) {
+        if (pooledRow(x, band, labelKind) && x.<String>getAs("probe_kind").startsWith(ProbeTables.COMBINED_PREFIX)) {
+          context = x.getAs("probe_kind");
+          break;
+        }
       }
     }
     String balance = cross.get(0).getAs("balance");
@@ -436,7 +452,13 @@ public final class ReportStage implements Stage {
     names.add(kind + " probe (layer " + layer + ", seed " + probe.getAs("seed") + ")");
     scores.add(col("small_entropy").cast(DataTypes.DoubleType));
     names.add("BET (H_S)");
-    if (context != null) {
+    if (context != null && context.startsWith(ProbeTables.COMBINED_PREFIX)) {
+      Row ctx = lowestSeed(models.filter(col("probe_kind").equalTo(context)));
+      int k = Integer.parseInt(context.substring(ProbeTables.COMBINED_PREFIX.length()));
+      examples = dev.knowable.jobs.probe.ProbeStage.withContextIds(examples, tables);
+      scores.add(combinedScore(ctx, k));
+      names.add("combined control: " + context + " (last " + k + " ids, H_S, H_S^2, ln(1 + position))");
+    } else if (context != null) {
       Row ctx = lowestSeed(models.filter(col("probe_kind").equalTo(context)));
       int k = Integer.parseInt(context.substring("context_k".length()));
       if (k > 2) {
@@ -450,8 +472,9 @@ public final class ReportStage implements Stage {
     Map<String, Double> exact = new LinkedHashMap<>();
     html.p("Test split, band " + esc(band) + ", probes trained on all domains pooled. Each curve sweeps "
         + bins + " equal-width score bins (counts computed in Spark); the legend gives the exact test AUC of the "
-        + "probe configuration from probe_metrics (mean over seeds). BET and the context control are the "
-        + "baselines: a probe that reads knowledge from the hidden state should lie above both.");
+        + "probe configuration from probe_metrics (mean over seeds). BET and the strongest control (the combined "
+        + "control where the run fitted one) are the baselines: a probe that reads knowledge from the hidden "
+        + "state should lie above both.");
     for (Row x : cross) {
       if (x.getAs("band").equals(band) && x.getAs("label_kind").equals(labelKind)
           && POOLED.equals(x.getAs("train_domain"))) {
@@ -512,6 +535,41 @@ public final class ReportStage implements Stage {
     return org.apache.spark.sql.functions.udf((UDF2<Integer, Integer, Double>) (current, previous) ->
         logistic(encoder.active(current, previous == null ? -1 : previous), weights, intercept), DataTypes.DoubleType)
         .apply(col("token_id"), col("prev_token_id"));
+  }
+
+  /**
+   * P(class 1) of a stored combined control: one-hot last k ids plus H_S, H_S^2 and
+   * ln(1 + position), the dense features rounded to fp16 as the probe stage's rows hold them;
+   * weights in the original feature space (the trainer undoes its standardisation).
+   */
+  private static Column combinedScore(Row model, int k) {
+    List<Float> w = model.getList(model.fieldIndex("w1"));
+    float[] weights = new float[w.size()];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = w.get(i);
+    }
+    float intercept = model.<Float>getList(model.fieldIndex("b1")).get(0);
+    int dense = 3;
+    ContextFeatures encoder = new ContextFeatures(k, (weights.length - dense) / k - 2);
+    int oneHotDim = encoder.size();
+    return org.apache.spark.sql.functions.udf((UDF3<scala.collection.Seq<Integer>, Float, Integer, Double>)
+        (ids, entropy, position) -> {
+          int[] last = new int[ids.size()];
+          for (int j = 0; j < last.length; j++) {
+            last[j] = ids.apply(j);
+          }
+          double h = entropy;
+          double[] x = {h, h * h, Math.log1p(position)};
+          double margin = intercept;
+          for (int j : encoder.active(last)) {
+            margin += weights[j];
+          }
+          for (int j = 0; j < dense; j++) {
+            margin += (double) weights[oneHotDim + j] * Half.fromFloat16(Half.toFloat16((float) x[j]));
+          }
+          return 1.0 / (1.0 + Math.exp(-margin));
+        }, DataTypes.DoubleType)
+        .apply(col(dev.knowable.jobs.probe.ProbeStage.CONTEXT_IDS), col("small_entropy"), col("position"));
   }
 
   private static double logistic(int[] active, float[] w, float b) {
