@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.io.Hashing;
+import dev.knowable.jobs.cli.Main;
 import dev.knowable.jobs.ingest.IngestStage;
 import dev.knowable.jobs.score.ScoreStage;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tokenize.TokenizeStage;
 import dev.knowable.model.TestModels;
 import java.nio.file.Files;

@@ -2,6 +2,8 @@ package dev.knowable.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.knowable.jobs.tables.ParquetWriteOptions;
+import dev.knowable.jobs.tables.RunTables;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.cli.Main;
+import dev.knowable.jobs.cli.RunSql;
 import dev.knowable.model.TestModels;
 import java.nio.file.Path;
 import java.sql.Connection;

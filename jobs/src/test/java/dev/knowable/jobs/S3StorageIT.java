@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.amazonaws.services.s3.AmazonS3;
 import com.amazonaws.services.s3.model.S3ObjectSummary;
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.cli.Main;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.model.TestModels;
 import java.nio.file.Path;
 import java.util.List;

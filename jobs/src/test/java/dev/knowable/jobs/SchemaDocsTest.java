@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.knowable.jobs.cli.Stages;
 import dev.knowable.model.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.knowable.jobs;
 
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.schema.TableSchema;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.knowable.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.knowable.jobs.runtime.Slots;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.TaskContext;

@@ -2,6 +2,7 @@ package dev.knowable.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.model.TestModels;
 import java.io.File;
 import java.io.IOException;

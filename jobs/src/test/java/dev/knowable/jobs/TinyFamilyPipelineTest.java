@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.cli.Main;
+import dev.knowable.jobs.cli.RunSql;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.metrics.RocAuc;
 import dev.knowable.model.TestModels;
 import dev.knowable.schema.TableSchema;

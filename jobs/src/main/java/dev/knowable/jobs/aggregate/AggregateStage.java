@@ -11,10 +11,10 @@ import static org.apache.spark.sql.functions.stddev_samp;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
-import dev.knowable.jobs.SparkSchemas;
-import dev.knowable.jobs.Stage;
-import dev.knowable.jobs.Stages;
+import dev.knowable.jobs.cli.Stages; // the one stage -> cli edge (PackageRulesTest.ALLOWED)
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.SparkSchemas;
+import dev.knowable.jobs.tables.Stage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.Timestamp;

@@ -5,7 +5,7 @@ import dev.knowable.hidden.HiddenDtype;
 import dev.knowable.label.Band;
 import java.util.ArrayList;
 import java.util.List;
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;

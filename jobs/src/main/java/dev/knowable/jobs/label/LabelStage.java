@@ -4,8 +4,8 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
-import dev.knowable.jobs.Stage;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.Stage;
 import dev.knowable.jobs.score.ScoreStage;
 import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.label.Balancing;

@@ -94,7 +94,7 @@ public final class ProbeExamples {
    * A band of probe_examples in nats: a nats band as configured; a quantile band as the label
    * stage of {@code runId} resolved it (its manifest), or null when the manifest has no such band.
    */
-  public static Band resolvedBand(dev.knowable.jobs.RunTables tables, String runId, Band.Spec spec) {
+  public static Band resolvedBand(dev.knowable.jobs.tables.RunTables tables, String runId, Band.Spec spec) {
     if (spec.unit() == Band.Unit.NATS) {
       return spec.toBand();
     }

@@ -6,7 +6,7 @@ import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.label.LabelKind;
 import dev.knowable.model.ModelContract;

@@ -97,7 +97,7 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
   /** The task's GPU for the MLP under auto or gpu, when Spark assigned one (TaskResources); else the CPU. */
   private ai.djl.Device mlpDevice() {
     try {
-      return dev.knowable.jobs.TaskResources.device(task.device());
+      return dev.knowable.jobs.runtime.TaskResources.device(task.device());
     } catch (IllegalStateException e) {
       throw new IllegalStateException("knowable.probe.task.device=gpu, but Spark assigned no GPU to this probe "
           + "task: set spark.task.resource.gpu.amount and spark.executor.resource.gpu.amount (and a discovery "

@@ -13,8 +13,8 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
-import dev.knowable.jobs.Stage;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.Stage;
 import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.label.LabelKind;
 import dev.knowable.probe.ProbeSettings;

@@ -1,6 +1,6 @@
 package dev.knowable.jobs.probe;
 
-import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.schema.TableSchema;
 import java.util.List;
 import org.apache.spark.sql.types.DataTypes;

@@ -1,8 +1,8 @@
 package dev.knowable.jobs.score;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.ChunkedRows;
-import dev.knowable.jobs.TaskResources;
+import dev.knowable.jobs.runtime.ChunkedRows;
+import dev.knowable.jobs.runtime.TaskResources;
 import dev.knowable.model.LanguageModel;
 import dev.knowable.model.ModelRegistry;
 import dev.knowable.model.ScoreRequest;

@@ -2,9 +2,9 @@ package dev.knowable.jobs.tokenize;
 
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.ingest.SplitAssigner;
-import dev.knowable.jobs.RunTables;
-import dev.knowable.jobs.SparkSchemas;
-import dev.knowable.jobs.Stage;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.SparkSchemas;
+import dev.knowable.jobs.tables.Stage;
 import dev.knowable.model.ModelPair;
 import dev.knowable.schema.TableSchema;
 import dev.knowable.tokenize.TextTokenizer;

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.Main;
-import dev.knowable.jobs.RunTables;
-import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.cli.Main;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -2,7 +2,7 @@ package dev.knowable.jobs.bench;
 
 import dev.knowable.config.ConfigLoader;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.ingest.IngestStage;
 import dev.knowable.jobs.score.ScoreStage;
 import dev.knowable.jobs.tokenize.TokenizeStage;

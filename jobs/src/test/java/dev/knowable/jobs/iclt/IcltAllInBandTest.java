@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.Main;
-import dev.knowable.jobs.RunSql;
-import dev.knowable.jobs.RunTables;
-import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.cli.Main;
+import dev.knowable.jobs.cli.RunSql;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.model.TestModels;
 import java.nio.file.Path;

@@ -3,8 +3,8 @@ package dev.knowable.jobs.iclt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.Main;
-import dev.knowable.jobs.RunSql;
+import dev.knowable.jobs.cli.Main;
+import dev.knowable.jobs.cli.RunSql;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.model.TestModels;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.ScoreFixtures;
 import dev.knowable.jobs.ScoreFixtures.Position;
 import dev.knowable.jobs.SparkTestBase;

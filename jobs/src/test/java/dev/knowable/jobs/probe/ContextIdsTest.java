@@ -2,7 +2,7 @@ package dev.knowable.jobs.probe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.SparkTestBase;
 import java.nio.file.Path;
 import java.util.List;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.ScoreFixtures;
 import dev.knowable.jobs.ScoreFixtures.Position;
-import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.label.LabelStage;
 import dev.knowable.jobs.label.ProbeExamples;

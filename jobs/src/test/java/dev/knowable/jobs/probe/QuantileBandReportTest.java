@@ -3,10 +3,10 @@ package dev.knowable.jobs.probe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.ScoreFixtures;
 import dev.knowable.jobs.ScoreFixtures.Position;
-import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.label.LabelStage;
 import dev.knowable.jobs.report.ReportStage;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
-import dev.knowable.jobs.SparkSchemas;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.ingest.IngestStage;
 import dev.knowable.jobs.tokenize.TokenizeStage;

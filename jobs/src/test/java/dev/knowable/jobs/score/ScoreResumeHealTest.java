@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.SparkTestBase;
 import java.nio.file.Files;
 import java.nio.file.Path;

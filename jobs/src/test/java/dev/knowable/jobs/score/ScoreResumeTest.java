@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.RunTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.ingest.IngestStage;
 import dev.knowable.jobs.tokenize.TokenizeStage;

@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.tables;
 
 import dev.knowable.config.KnowableConfig;
 import java.util.List;

@@ -1,5 +1,6 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.cli;
 
+import dev.knowable.jobs.tables.Stage;
 import java.util.List;
 
 /**

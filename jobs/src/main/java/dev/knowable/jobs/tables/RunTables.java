@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.tables;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -7,6 +7,7 @@ import dev.knowable.config.ConfigFingerprint;
 import dev.knowable.config.KnowableConfig.IfExists;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.io.BuildInfo;
+import dev.knowable.jobs.runtime.SparkJobGroup;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -78,10 +79,10 @@ public final class RunTables {
   }
 
   /** Wall-clock bound of a location check (object-store clients retry for minutes by default). */
-  static final int CHECK_SECONDS = 25;
+  public static final int CHECK_SECONDS = 25;
 
   /** Short timeouts and no retries for location checks on S3A (Hadoop 3.3 and 3.4 key names). */
-  static final Map<String, String> S3A_CHECK_SETTINGS = Map.of(
+  public static final Map<String, String> S3A_CHECK_SETTINGS = Map.of(
       "fs.s3a.connection.establish.timeout", "5000", "fs.s3a.connection.timeout", "10000",
       "fs.s3a.attempts.maximum", "1", "fs.s3a.retry.limit", "1", "fs.s3a.retry.interval", "100ms",
       "fs.s3a.retry.throttle.limit", "1", "fs.s3a.connection.request.timeout", "10000");
@@ -121,7 +122,7 @@ public final class RunTables {
         + fix + s3Fix + "; nothing was computed.", failure);
   }
 
-  static boolean isS3(Path p) {
+  public static boolean isS3(Path p) {
     String scheme = p.toUri().getScheme();
     return scheme != null && scheme.startsWith("s3");
   }
@@ -130,7 +131,7 @@ public final class RunTables {
    * A message naming the dependency when {@code e} says the file system of {@code where} has
    * no implementation on the classpath; null otherwise.
    */
-  static String missingFileSystem(Throwable e, Path where) {
+  public static String missingFileSystem(Throwable e, Path where) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       boolean missingClass = t instanceof ClassNotFoundException || t instanceof NoClassDefFoundError
           || (t.getMessage() != null && t.getMessage().contains("ClassNotFoundException"));
@@ -150,7 +151,7 @@ public final class RunTables {
   }
 
   /** Runs {@code check} on a daemon thread; its failure, a TimeoutException after CHECK_SECONDS, or null. */
-  static Throwable withDeadline(java.util.concurrent.Callable<Void> check) {
+  public static Throwable withDeadline(java.util.concurrent.Callable<Void> check) {
     java.util.concurrent.FutureTask<Void> task = new java.util.concurrent.FutureTask<>(check);
     Thread t = new Thread(task, "knowable-location-check");
     t.setDaemon(true); // a client stuck in its retry loop must not keep the JVM alive
@@ -461,7 +462,7 @@ public final class RunTables {
   }
 
   /** The innermost cause's class and message. */
-  static String rootCause(Throwable e) {
+  public static String rootCause(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();

@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.tables;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

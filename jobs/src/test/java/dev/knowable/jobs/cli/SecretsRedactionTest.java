@@ -1,9 +1,10 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.knowable.config.ConfigLoader;
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.tables.RunTables;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

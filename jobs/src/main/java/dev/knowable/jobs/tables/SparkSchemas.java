@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.tables;
 
 import dev.knowable.schema.TableSchema;
 import java.util.ArrayList;

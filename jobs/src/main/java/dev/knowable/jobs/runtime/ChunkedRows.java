@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.runtime;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;

@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.cli;
 
 import dev.knowable.config.ConfigException;
 import dev.knowable.model.ModelException;

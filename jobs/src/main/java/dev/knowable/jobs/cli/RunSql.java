@@ -1,6 +1,7 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.cli;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.tables.RunTables;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

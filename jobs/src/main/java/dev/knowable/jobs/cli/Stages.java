@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.cli;
 
 import dev.knowable.jobs.aggregate.AggregateStage;
 import dev.knowable.jobs.apply.ApplyStage;
@@ -8,6 +8,7 @@ import dev.knowable.jobs.label.LabelStage;
 import dev.knowable.jobs.probe.ProbeStage;
 import dev.knowable.jobs.report.ReportStage;
 import dev.knowable.jobs.score.ScoreStage;
+import dev.knowable.jobs.tables.Stage;
 import dev.knowable.jobs.tokenize.TokenizeStage;
 import java.util.List;
 import java.util.Optional;

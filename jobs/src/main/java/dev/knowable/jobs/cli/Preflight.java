@@ -1,8 +1,10 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.cli;
 
 import dev.knowable.config.ConfigException;
-import dev.knowable.config.KnowableConfig;
 import dev.knowable.config.KnowableConfig.InputSpec;
+import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.Stage;
 import dev.knowable.jobs.tokenize.TokenizeStage;
 import dev.knowable.model.ModelContract;
 import java.io.IOException;

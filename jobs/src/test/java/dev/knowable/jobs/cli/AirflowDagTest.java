@@ -1,7 +1,8 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.knowable.jobs.tables.Stage;
 import dev.knowable.model.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

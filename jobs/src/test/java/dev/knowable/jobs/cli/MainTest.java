@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.runtime;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;

@@ -1,6 +1,7 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.tables;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.knowable.jobs.runtime.SparkJobGroup;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,11 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.CompletionService;
-import java.util.concurrent.ExecutorCompletionService;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.hadoop.fs.FileStatus;

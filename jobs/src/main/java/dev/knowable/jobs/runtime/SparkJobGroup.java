@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.runtime;
 
 import java.util.UUID;
 import org.apache.spark.JobExecutionStatus;
@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * tasks may still be writing into the staging folder that the caller is about to delete (a
  * late task would recreate it). Restores the thread's previous job group on {@link #exit}.
  */
-final class SparkJobGroup {
+public final class SparkJobGroup {
   private static final Logger LOG = LoggerFactory.getLogger(SparkJobGroup.class);
   /** How long to wait for cancelled tasks to end; a task that ignores its kill is reported, not waited for. */
   static final long AWAIT_MILLIS = 120_000;
@@ -41,24 +41,24 @@ final class SparkJobGroup {
   }
 
   /** Starts a group of its own on this thread: jobs this thread starts until {@link #exit} belong to it. */
-  static SparkJobGroup enter(SparkSession spark, String prefix, String description) {
+  public static SparkJobGroup enter(SparkSession spark, String prefix, String description) {
     SparkJobGroup g = new SparkJobGroup(spark.sparkContext(), prefix + "-" + UUID.randomUUID());
     g.sc.setJobGroup(g.id, description, false);
     return g;
   }
 
-  String id() {
+  public String id() {
     return id;
   }
 
   /** Cancels the group's jobs still running and waits until none of their tasks runs. */
-  void cancelAndAwaitTasks() {
+  public void cancelAndAwaitTasks() {
     sc.cancelJobGroup(id);
     awaitTasksEnded(sc, id, AWAIT_MILLIS);
   }
 
   /** Restores the thread's previous job group and description. */
-  void exit() {
+  public void exit() {
     sc.setLocalProperty(GROUP, previousGroup);
     sc.setLocalProperty(DESCRIPTION, previousDescription);
     sc.setLocalProperty(INTERRUPT, previousInterrupt);

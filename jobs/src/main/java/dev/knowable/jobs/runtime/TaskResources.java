@@ -1,4 +1,4 @@
-package dev.knowable.jobs;
+package dev.knowable.jobs.runtime;
 
 import ai.djl.Device;
 import dev.knowable.config.KnowableConfig.DeviceChoice;
