@@ -16,23 +16,33 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dependency rules of jobs/ (see the package-info of cli, tables and runtime), read from the
- * import lines of jobs/src/main/java: runtime imports nothing else of jobs/; tables imports only
- * runtime; stage packages never import the CLI (except the edges listed in {@link #ALLOWED}).
+ * The dependency rules of jobs/ (see the package-info of cli, tables, runtime and evaluate), read
+ * from the import lines of jobs/src/main/java and from the fully-qualified names in its code
+ * (comments aside): runtime depends on nothing else of jobs/; tables only on runtime; evaluate
+ * only on tables and runtime; stage packages are siblings: they never depend on the CLI nor on
+ * another stage package (except the edges listed in {@link #ALLOWED}).
  */
 class PackageRulesTest {
   private static final String JOBS = "dev.knowable.jobs";
   private static final Set<String> STAGES =
       Set.of("aggregate", "apply", "hidden", "iclt", "ingest", "label", "probe", "report", "score", "tokenize");
+  /** The shared layers beneath the stages (cli sits above them). */
+  private static final Set<String> LAYERS = Set.of("cli", "tables", "runtime", "evaluate");
   /**
-   * Known edges that break a rule, as "file's class -> imported class". AggregateStage names the
-   * stage that wrote each table of its runs table from the CLI's stage list.
+   * Known edges that break a rule, as "file's class -> imported class", each with its reason.
+   * AggregateStage names the stage that wrote each table of its runs table from the CLI's stage
+   * list. No stage -> stage edge is left: what stages share lives in tables and evaluate.
    */
   static final Set<String> ALLOWED =
       Set.of("dev.knowable.jobs.aggregate.AggregateStage -> dev.knowable.jobs.cli.Stages");
   private static final Pattern PACKAGE = Pattern.compile("^package\\s+([\\w.]+)\\s*;", Pattern.MULTILINE);
   private static final Pattern IMPORT =
       Pattern.compile("^import\\s+(?:static\\s+)?(dev\\.knowable\\.jobs(?:\\.[\\w*]+)*)\\s*;", Pattern.MULTILINE);
+  /** A fully-qualified class of jobs/ named in code: lower-case package segments, then the class. */
+  private static final Pattern QUALIFIED = Pattern.compile("\\bdev\\.knowable\\.jobs(?:\\.[a-z_][\\w]*)*\\.[A-Z]\\w*");
+  /** String and char literals and comments of Java source: none of them is a dependency. */
+  private static final Pattern LITERAL_OR_COMMENT = Pattern.compile(
+      "\"(?:\\\\.|[^\"\\\\])*\"|'(?:\\\\.|[^'\\\\])'|//[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
 
   @Test
   void packagesImportOnlyWhatTheirRulesAllow() throws IOException {
@@ -46,7 +56,8 @@ class PackageRulesTest {
       broken.addAll(violations(src.relativize(f).toString(), Files.readString(f)));
     }
     assertThat(files).hasSizeGreaterThan(20);
-    assertThat(broken).as("imports that break the package rules of jobs/ (package-info.java of cli, tables, runtime)")
+    assertThat(broken)
+        .as("dependencies that break the package rules of jobs/ (package-info.java of cli, tables, runtime, evaluate)")
         .isEmpty();
   }
 
@@ -65,7 +76,36 @@ class PackageRulesTest {
         .contains("dev.knowable.jobs.cli.Stages");
   }
 
-  /** One line per forbidden import of {@code source} (file named by {@code file}). */
+  @Test
+  void aStagePackageDependingOnAnotherIsReported() {
+    String imports = "package dev.knowable.jobs.report;\n\nimport dev.knowable.jobs.apply.ApplyStage;\n"
+        + "import static dev.knowable.jobs.probe.ProbeStage.CONTEXT_IDS;\nimport dev.knowable.jobs.report.Html;\n"
+        + "import dev.knowable.jobs.evaluate.StoredProbes;\nimport dev.knowable.jobs.tables.ProbeTables;\n";
+    assertThat(violations("dev/knowable/jobs/report/X.java", imports)).hasSize(2)
+        .allSatisfy(v -> assertThat(v).contains("another stage package"))
+        .anySatisfy(v -> assertThat(v).contains("dev.knowable.jobs.apply.ApplyStage"))
+        .anySatisfy(v -> assertThat(v).contains("dev.knowable.jobs.probe.ProbeStage.CONTEXT_IDS"));
+    String qualified = "package dev.knowable.jobs.report;\n\nclass X {\n"
+        + "  // dev.knowable.jobs.probe.ProbeStage in a comment is no dependency\n"
+        + "  /** Nor {@link dev.knowable.jobs.apply.ApplyStage} in javadoc. */\n"
+        + "  Object f(Object e, Object t) {\n"
+        + "    String s = \"dev.knowable.jobs.apply.ApplyStage in a string, // not a comment\";\n"
+        + "    return dev.knowable.jobs.probe.ProbeStage.withContextIds(e, t) + \"//\"\n"
+        + "        + dev.knowable.jobs.hidden.HiddenStates.x;\n"
+        + "  }\n}\n";
+    assertThat(violations("dev/knowable/jobs/report/X.java", qualified)).hasSize(2)
+        .anySatisfy(v -> assertThat(v).contains("names dev.knowable.jobs.probe.ProbeStage", "another stage package"))
+        .anySatisfy(v -> assertThat(v).contains("names dev.knowable.jobs.hidden.HiddenStates"));
+    String evaluate = "package dev.knowable.jobs.evaluate;\n\nimport dev.knowable.jobs.tables.ProbeTables;\n"
+        + "import dev.knowable.jobs.runtime.Slots;\nimport dev.knowable.jobs.probe.ProbeFitTask;\n";
+    assertThat(violations("dev/knowable/jobs/evaluate/X.java", evaluate)).singleElement(STRING)
+        .contains("dev.knowable.jobs.probe.ProbeFitTask", "evaluate may depend on");
+  }
+
+  /**
+   * One line per forbidden dependency of {@code source} (file named by {@code file}): its
+   * imports, and the fully-qualified jobs/ classes its code names outside imports and comments.
+   */
   static List<String> violations(String file, String source) {
     Matcher pm = PACKAGE.matcher(source);
     if (!pm.find()) {
@@ -77,16 +117,32 @@ class PackageRulesTest {
     Matcher im = IMPORT.matcher(source);
     while (im.find()) {
       String imported = im.group(1);
-      String to = area(imported.substring(0, imported.lastIndexOf('.')));
-      String why = forbidden(from, to);
+      String why = forbidden(from, area(imported.substring(0, imported.lastIndexOf('.'))));
       if (why != null && !ALLOWED.contains(cls + " -> " + imported)) {
         out.add(file + ": import " + imported + " (" + why + ")");
+      }
+    }
+    Matcher qm = QUALIFIED.matcher(code(source));
+    while (qm.find()) {
+      String named = qm.group();
+      String why = forbidden(from, area(named.substring(0, named.lastIndexOf('.'))));
+      if (why != null && !ALLOWED.contains(cls + " -> " + named)) {
+        out.add(file + ": names " + named + " (" + why + ")");
       }
     }
     return out;
   }
 
-  /** cli, tables, runtime, stage, root, or other for a package name (or an import's prefix). */
+  /** The code of {@code source} without its package and import lines, literals and comments. */
+  private static String code(String source) {
+    String noImports = source.replaceAll("(?m)^(?:package|import)\\s[^\\n]*", "");
+    return LITERAL_OR_COMMENT.matcher(noImports).replaceAll(" ");
+  }
+
+  /**
+   * The area of a package name (or an import's prefix): cli, tables, runtime, evaluate, the
+   * stage's own name for a stage package, root, or other (outside jobs/).
+   */
   private static String area(String pkg) {
     if (!pkg.startsWith(JOBS)) {
       return "other";
@@ -95,20 +151,24 @@ class PackageRulesTest {
       return "root";
     }
     String first = pkg.substring(JOBS.length() + 1).split("\\.")[0];
-    if (first.equals("cli") || first.equals("tables") || first.equals("runtime")) {
-      return first;
-    }
-    return STAGES.contains(first) ? "stage" : "root";
+    return LAYERS.contains(first) || STAGES.contains(first) ? first : "root";
   }
 
   private static String forbidden(String from, String to) {
     if (from.equals(to) || to.equals("other")) {
       return null;
     }
+    if (STAGES.contains(from)) {
+      if (to.equals("cli") || to.equals("root")) {
+        return "a stage package must not depend on the CLI";
+      }
+      return STAGES.contains(to) ? "a stage package must not depend on another stage package" : null;
+    }
     return switch (from) {
       case "runtime" -> "runtime may depend on common only";
       case "tables" -> to.equals("runtime") ? null : "tables may depend on common and runtime only";
-      case "stage" -> to.equals("cli") || to.equals("root") ? "a stage package must not depend on the CLI" : null;
+      case "evaluate" -> to.equals("runtime") || to.equals("tables") ? null
+          : "evaluate may depend on common, runtime and tables only";
       default -> null;
     };
   }

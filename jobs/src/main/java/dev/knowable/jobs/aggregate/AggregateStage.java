@@ -1,17 +1,13 @@
 package dev.knowable.jobs.aggregate;
 
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.min;
-import static org.apache.spark.sql.functions.stddev_samp;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.jobs.cli.Stages; // the one stage -> cli edge (PackageRulesTest.ALLOWED)
+import dev.knowable.jobs.evaluate.CrossDomain;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tables.Stage;
@@ -94,7 +90,8 @@ public final class AggregateStage implements Stage {
     tables.write(RUNS, runsTable(spark, runs), List.of(), extras);
 
     Dataset<Row> metrics = union(spark, tables, runs, "probe_metrics");
-    Dataset<Row> cross = metrics == null ? empty(spark, CROSS_DOMAIN) : crossDomain(metrics);
+    Dataset<Row> cross = metrics == null ? empty(spark, CROSS_DOMAIN)
+        : CrossDomain.overSeeds(metrics, CrossDomain.RUN_KEYS);
     if (metrics == null) {
       LOG.info("aggregate: no run has probe_metrics; the AUC tables are empty");
     }
@@ -111,17 +108,6 @@ public final class AggregateStage implements Stage {
     Dataset<Row> comparisons = union(spark, tables, runs, "iclt_comparisons");
     tables.write(ICLT_VS_BET, iclt == null ? empty(spark, ICLT_VS_BET) : icltVsBet(iclt, comparisons), List.of(),
         extras);
-  }
-
-  /** Test AUC per (run, fingerprint, probe, layer, band, label kind, train x eval domain) over seeds. */
-  public static Dataset<Row> crossDomain(Dataset<Row> metrics) {
-    return metrics.filter(col("eval_split").equalTo("test"))
-        .groupBy("source_run_id", "config_fingerprint", "model_pair", "probe_kind", "layer", "band", "label_kind",
-            "balance", "train_domain", "eval_domain")
-        .agg(count(lit(1)).as("n_seeds"), avg("auc").as("auc_mean"), stddev_samp("auc").as("auc_std"),
-            min("auc").as("auc_min"), max("auc").as("auc_max"), avg("auc_ci_low").as("auc_ci_low"),
-            avg("auc_ci_high").as("auc_ci_high"), avg("accuracy").as("accuracy_mean"),
-            max("n_class0").as("n_class0"), max("n_class1").as("n_class1"));
   }
 
   /** ICLT scores next to BET on the same positions, in-domain direction (train_domain = eval_domain). */

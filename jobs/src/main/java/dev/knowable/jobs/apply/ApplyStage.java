@@ -5,20 +5,20 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.hidden.HiddenDtype;
+import dev.knowable.jobs.evaluate.StoredProbes;
+import dev.knowable.jobs.evaluate.StoredProbes;
+import dev.knowable.jobs.tables.HiddenStates;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tables.Stage;
-import dev.knowable.jobs.hidden.HiddenStates;
-import dev.knowable.jobs.label.ProbeExamples;
-import dev.knowable.jobs.probe.ProbeTables;
 import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelKind;
 import dev.knowable.label.LabelSettings;
 import dev.knowable.probe.ApplySettings;
 import dev.knowable.probe.ProbeSettings;
-import dev.knowable.probe.MlpWeights;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -32,9 +32,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.types.DataTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -173,7 +171,7 @@ public final class ApplyStage implements Stage {
    * range the probe was trained on.
    */
   private static Band resolve(RunTables tables, ApplySettings s) {
-    Band band = ProbeExamples.resolvedBand(tables, s.probeRun(), s.band());
+    Band band = ProbeExamplesTable.resolvedBand(tables, s.probeRun(), s.band());
     if (band == null) {
       throw new ConfigException(PREFIX + "band selects the quantile band " + s.band().name() + ", but the "
           + "probe_examples manifest of run " + s.probeRun() + " records no nats bounds for it");
@@ -197,7 +195,7 @@ public final class ApplyStage implements Stage {
     Dataset<Row> small = tables.read("small_scores", "score-small");
     // Hidden states stored as float16/bfloat16 are decoded inside the probe's UDF; positions
     // without stored hidden states (hidden-positions = in-band) get a null probability.
-    UserDefinedFunction epistemic = epistemicProbability(probe, kind, HiddenStates.dtype(tables));
+    UserDefinedFunction epistemic = StoredProbes.epistemicProbability(probe, kind, HiddenStates.dtype(tables));
     String hidden = "hidden_l" + layer;
     if (!List.of(small.columns()).contains(hidden)) {
       throw new ConfigException("The probe reads layer " + layer + " but small_scores of run " + config.runId()
@@ -302,41 +300,4 @@ public final class ApplyStage implements Stage {
     return keys.stream().filter(k -> String.valueOf((Object) k.getAs(column)).equals(value)).toList();
   }
 
-  /** P(class 0) of the probe on an array&lt;float&gt; hidden state (probe_examples, fp32 small_scores). */
-  public static UserDefinedFunction epistemicProbability(Row probe, String kind) {
-    return epistemicProbability(probe, kind, HiddenDtype.FLOAT32);
-  }
-
-  /**
-   * P(class 0) of the probe, from its stored weights (computed in double, like the probe
-   * stage), on a hidden state stored as {@code dtype} (array&lt;float&gt;, or binary 16-bit
-   * patterns); null where the hidden state is null.
-   */
-  public static UserDefinedFunction epistemicProbability(Row probe, String kind, HiddenDtype dtype) {
-    float[] w1 = floats(probe.getList(probe.fieldIndex("w1")));
-    float[] b1 = floats(probe.getList(probe.fieldIndex("b1")));
-    if (kind.equals(ProbeTables.MLP)) {
-      MlpWeights weights = new MlpWeights(probe.getAs("input_dim"), probe.getAs("hidden_dim"), w1, b1,
-          floats(probe.getList(probe.fieldIndex("w2"))), floats(probe.getList(probe.fieldIndex("b2"))));
-      // The probe stage's scorer: the same numbers, bit for bit.
-      dev.knowable.probe.MlpScorer scorer = new dev.knowable.probe.MlpScorer(weights);
-      return org.apache.spark.sql.functions.udf(
-          (UDF1<Object, Double>) h -> h == null ? null
-              : 1.0 - scorer.probabilityOfClass1(HiddenStates.floats(h, dtype)),
-          DataTypes.DoubleType);
-    }
-    float intercept = b1[0];
-    return org.apache.spark.sql.functions.udf(
-        (UDF1<Object, Double>) h -> h == null ? null
-            : 1.0 - dev.knowable.jobs.probe.ProbeFitTask.storedLinear(w1, intercept, HiddenStates.floats(h, dtype)),
-        DataTypes.DoubleType);
-  }
-
-  private static float[] floats(List<Float> values) {
-    float[] out = new float[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
-    }
-    return out;
-  }
 }

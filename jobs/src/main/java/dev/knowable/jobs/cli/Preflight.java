@@ -5,7 +5,7 @@ import dev.knowable.config.KnowableConfig.InputSpec;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.Stage;
-import dev.knowable.jobs.tokenize.TokenizeStage;
+import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.model.ModelContract;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +64,7 @@ final class Preflight {
       }
     }
     if (names.contains("tokenize")) {
-      java.nio.file.Path t = TokenizeStage.tokenizerPath(config);
+      java.nio.file.Path t = TokensTable.tokenizerPath(config);
       if (!Files.isRegularFile(t)) {
         throw new ConfigException("The tokenizer " + t + " does not exist (knowable.tokenize.tokenizer, or "
             + "tokenizer.json of knowable.models.small.path when that is empty)");

@@ -1,6 +1,7 @@
 package dev.knowable.jobs.cli;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.tables.HiddenStates;
 import dev.knowable.jobs.tables.RunTables;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ public final class RunSql {
       throw new IllegalStateException("Run " + config.runId() + " has no committed table under " + root);
     }
     // float16_to_float / bfloat16_to_float: decode small_scores' 16-bit hidden states.
-    dev.knowable.jobs.hidden.HiddenStates.registerFunctions(spark);
+    HiddenStates.registerFunctions(spark);
     return names;
   }
 

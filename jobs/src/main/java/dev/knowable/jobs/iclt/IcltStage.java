@@ -14,20 +14,20 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.knowable.config.ConfigException;
-import dev.knowable.config.KnowableConfig;
 import dev.knowable.config.KnowableConfig.ModelSettings;
+import dev.knowable.config.KnowableConfig;
 import dev.knowable.iclt.IcltPrompts;
 import dev.knowable.iclt.IcltSettings;
 import dev.knowable.iclt.Separator;
-import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.evaluate.PairedComparisons;
+import dev.knowable.jobs.evaluate.ProbeMetricsFunction;
 import dev.knowable.jobs.runtime.Slots;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
+import dev.knowable.jobs.tables.ProbeTables;
+import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tables.Stage;
-import dev.knowable.jobs.label.ProbeExamples;
-import dev.knowable.jobs.probe.PairedComparisons;
-import dev.knowable.jobs.probe.ProbeMetricsFunction;
-import dev.knowable.jobs.probe.ProbeTables;
-import dev.knowable.jobs.tokenize.TokenizeStage;
+import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.label.Band;
 import dev.knowable.model.ModelContract;
 import dev.knowable.model.ModelPair;
@@ -140,7 +140,7 @@ public final class IcltStage implements Stage {
 
   /** Tokenizes each separator's text with the run's tokenizer; eos appends the model's end-of-text id. */
   static List<Separator> resolveSeparators(IcltSettings settings, KnowableConfig config, ModelContract contract) {
-    TextTokenizer tokenizer = TextTokenizer.get(TokenizeStage.tokenizerPath(config));
+    TextTokenizer tokenizer = TextTokenizer.get(TokensTable.tokenizerPath(config));
     List<Separator> out = new ArrayList<>();
     for (IcltSettings.SeparatorSpec s : settings.separators()) {
       int[] text = tokenizer.encode(s.text());
@@ -230,10 +230,11 @@ public final class IcltStage implements Stage {
   private static Dataset<Row> selectPositions(IcltSettings settings, RunTables tables) {
     Column inSplits = col("split").isin(settings.splits().toArray());
     if (settings.positions() == IcltSettings.Positions.LABELLED) {
-      Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label");
-      if (!List.of(examples.columns()).contains(ProbeExamples.BALANCE)) {
+      Dataset<Row> examples = tables.read(ProbeExamplesTable.TABLE, "label");
+      if (!List.of(examples.columns()).contains(ProbeExamplesTable.BALANCE)) {
         // probe_examples written before the balance column: the paper's token balancing.
-        examples = examples.withColumn(ProbeExamples.BALANCE, lit(dev.knowable.label.Balancing.TOKEN.tableValue()));
+        examples = examples.withColumn(ProbeExamplesTable.BALANCE,
+            lit(dev.knowable.label.Balancing.TOKEN.tableValue()));
       }
       List<String> present = examples.select("band").distinct().as(Encoders.STRING()).collectAsList();
       for (String b : settings.bandNames()) {

@@ -4,10 +4,11 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.tables.HiddenStates;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
 import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.ScoresTable;
 import dev.knowable.jobs.tables.Stage;
-import dev.knowable.jobs.score.ScoreStage;
-import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelSettings;
@@ -47,7 +48,7 @@ public final class LabelStage implements Stage {
 
   @Override
   public List<String> outputs() {
-    return List.of(ProbeExamples.TABLE);
+    return List.of(ProbeExamplesTable.TABLE);
   }
 
   /**
@@ -68,10 +69,10 @@ public final class LabelStage implements Stage {
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     LabelSettings settings = config.label();
-    if (!tables.needsWrite(ProbeExamples.TABLE)) {
+    if (!tables.needsWrite(ProbeExamplesTable.TABLE)) {
       return;
     }
-    Dataset<Row> small = ScoreStage.withoutRejected(tables, tables.read("small_scores", "score-small"));
+    Dataset<Row> small = ScoresTable.withoutRejected(tables, tables.read("small_scores", "score-small"));
     List<Band> bands = ProbeExamples.resolveBands(settings.bands(), small);
     HiddenStates.requireStoredFor(tables, bands);
     LOG.info("Label stage, run {}: labels from {}, bands {}, kinds {}, balancings {} (key {}, H_S bins of {} nats)",
@@ -84,7 +85,7 @@ public final class LabelStage implements Stage {
     Dataset<Row> labelled = (settings.source() == LabelSettings.Source.SYNTHETIC_QA
         ? ProbeExamples.constructionLabels(small, tables.read("tokens", "tokenize"), bands)
         : ProbeExamples.label(ProbeExamples.joinScores(small,
-            ScoreStage.withoutRejected(tables, tables.read("large_scores", "score-large")), bands),
+            ScoresTable.withoutRejected(tables, tables.read("large_scores", "score-large")), bands),
             bands, settings.kinds(), settings.labeler())).persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> kept = ProbeExamples.dropGap(labelled);
     // Token balancing's intermediate step is counted for the manifest: keep it computed once.
@@ -93,7 +94,7 @@ public final class LabelStage implements Stage {
     Dataset<Row> balanced = null;
     try {
       for (Balancing b : settings.balancings()) {
-        Dataset<Row> tagged = kept.withColumn(ProbeExamples.BALANCE, lit(b.tableValue()));
+        Dataset<Row> tagged = kept.withColumn(ProbeExamplesTable.BALANCE, lit(b.tableValue()));
         Dataset<Row> one;
         if (b == Balancing.TOKEN) {
           Dataset<Row> tokenBalanced = ProbeExamples.tokenIdentityBalance(tagged, settings.balanceKey(),
@@ -111,7 +112,7 @@ public final class LabelStage implements Stage {
       cached.add(classBalanced);
       List<Column> out = new ArrayList<>();
       COLUMNS.forEach(c -> out.add(col(c)));
-      ProbeExamples.hiddenColumns(small.schema()).forEach(h -> out.add(col(h)));
+      ProbeExamplesTable.hiddenColumns(small.schema()).forEach(h -> out.add(col(h)));
       out.add(col("domain"));
 
       Map<String, Object> extras = new LinkedHashMap<>();
@@ -140,7 +141,7 @@ public final class LabelStage implements Stage {
             + tables.runId() + " (bands " + bands + "). Counts per step: " + counts
             + ". Widen knowable.label.bands or use band-unit = quantile if the models' entropy scale differs.");
       }
-      long rows = tables.write(ProbeExamples.TABLE,
+      long rows = tables.write(ProbeExamplesTable.TABLE,
           ProbeExamples.withHiddenStates(classBalanced, small, bands, HiddenStates.dtype(tables))
               .select(out.toArray(new Column[0])),
           List.of("domain"), extras);

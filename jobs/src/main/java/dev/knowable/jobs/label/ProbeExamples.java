@@ -1,5 +1,7 @@
 package dev.knowable.jobs.label;
 
+import static dev.knowable.jobs.tables.ProbeExamplesTable.BALANCE;
+import static dev.knowable.jobs.tables.ProbeExamplesTable.hiddenColumns;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
@@ -13,7 +15,7 @@ import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.knowable.hidden.HiddenDtype;
-import dev.knowable.jobs.hidden.HiddenStates;
+import dev.knowable.jobs.tables.HiddenStates;
 import dev.knowable.label.BalanceKey;
 import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
@@ -24,7 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -47,14 +48,8 @@ import org.apache.spark.sql.types.StructType;
  * partition, which shuffles do not fix, so reruns would keep different rows.
  */
 public final class ProbeExamples {
-  /** The table this stage writes. */
-  public static final String TABLE = "probe_examples";
-  /** Hidden-state columns of small_scores and probe_examples. */
-  public static final Pattern HIDDEN_COLUMN = Pattern.compile("hidden_l([0-9]+)");
   /** Columns that identify one balancing population: balancing runs separately per split, domain, band, kind. */
   public static final List<String> POPULATION = List.of("split", "domain", "band", "label_kind");
-  /** The column naming the balancing that produced a row ({@link Balancing#tableValue()}). */
-  public static final String BALANCE = "balance";
 
   /**
    * Rank error allowed for quantile bands: exact quantiles would hold every entropy in
@@ -68,45 +63,6 @@ public final class ProbeExamples {
       .add("band", DataTypes.StringType).add("label_kind", DataTypes.StringType).add("label", DataTypes.IntegerType);
 
   private ProbeExamples() {}
-
-  /** The hidden_l&lt;k&gt; columns of a table, in layer order. */
-  public static List<String> hiddenColumns(StructType schema) {
-    List<String> out = new ArrayList<>();
-    for (String c : schema.fieldNames()) {
-      if (HIDDEN_COLUMN.matcher(c).matches()) {
-        out.add(c);
-      }
-    }
-    out.sort((a, b) -> Integer.compare(layerOf(a), layerOf(b)));
-    return out;
-  }
-
-  /** The layer index of a hidden_l&lt;k&gt; column. */
-  public static int layerOf(String hiddenColumn) {
-    var m = HIDDEN_COLUMN.matcher(hiddenColumn);
-    if (!m.matches()) {
-      throw new IllegalArgumentException("not a hidden-state column: " + hiddenColumn);
-    }
-    return Integer.parseInt(m.group(1));
-  }
-
-  /**
-   * A band of probe_examples in nats: a nats band as configured; a quantile band as the label
-   * stage of {@code runId} resolved it (its manifest), or null when the manifest has no such band.
-   */
-  public static Band resolvedBand(dev.knowable.jobs.tables.RunTables tables, String runId, Band.Spec spec) {
-    if (spec.unit() == Band.Unit.NATS) {
-      return spec.toBand();
-    }
-    if (tables.readManifest(TABLE, runId).get("bands") instanceof List<?> list) {
-      for (Object o : list) {
-        if (o instanceof Map<?, ?> b && spec.name().equals(b.get("band"))) {
-          return Band.fromManifestEntry(b);
-        }
-      }
-    }
-    return null;
-  }
 
   /**
    * Resolves the configured bands to nats. Quantile bands use quantiles of H_S (within
@@ -301,8 +257,9 @@ public final class ProbeExamples {
   }
 
   /**
-   * The population columns of a table: {@link #POPULATION}, plus {@link #BALANCE} when the
-   * table has it (rows of different balancings are balanced and counted apart).
+   * The population columns of a table: {@link #POPULATION}, plus the balance column
+   * ({@link dev.knowable.jobs.tables.ProbeExamplesTable#BALANCE}) when the table has it (rows
+   * of different balancings are balanced and counted apart).
    */
   public static List<String> population(Dataset<Row> rows) {
     List<String> out = new ArrayList<>(POPULATION);
@@ -346,7 +303,7 @@ public final class ProbeExamples {
 
   /**
    * Applies one balancing to labelled rows (gap positions already dropped) and tags every
-   * kept row with its {@link #BALANCE} value.
+   * kept row with its {@link dev.knowable.jobs.tables.ProbeExamplesTable#BALANCE} value.
    */
   public static Dataset<Row> balance(Dataset<Row> labelled, Balancing balancing, BalanceKey key, double binNats,
       long seed) {

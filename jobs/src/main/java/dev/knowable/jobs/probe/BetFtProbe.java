@@ -6,8 +6,10 @@ import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.evaluate.ProbeMetricsFunction;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.jobs.tables.RunTables;
-import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.label.LabelKind;
 import dev.knowable.model.ModelContract;
 import dev.knowable.model.TorchScriptModel;
@@ -50,7 +52,7 @@ final class BetFtProbe {
   record Head(int vocab, int dim, float[] weight, float[] bias) implements java.io.Serializable {}
 
   /**
-   * The fitted BET-FT rows ({@link ProbeTables#fitted()}), or null when BET-FT is off or
+   * The fitted BET-FT rows ({@link ProbeFitTask#fitted()}), or null when BET-FT is off or
    * cannot run here (the reason is logged): no small model path, the final layer not among
    * the stored layers, no large_scores, or only construction labels.
    */
@@ -68,7 +70,7 @@ final class BetFtProbe {
     ModelContract contract = ModelContract.read(Path.of(path));
     int finalLayer = contract.numLayers();
     String hidden = "hidden_l" + finalLayer;
-    List<String> stored = ProbeExamples.hiddenColumns(examples.schema());
+    List<String> stored = ProbeExamplesTable.hiddenColumns(examples.schema());
     if (!stored.contains(hidden)) {
       LOG.warn("BET-FT skipped: it reads the final layer {} (after the final norm), but probe_examples stores {}"
           + " (add {} to knowable.models.small.layers, or -1)", finalLayer, stored, finalLayer);
@@ -109,7 +111,7 @@ final class BetFtProbe {
         .withColumn("layer", lit(null).cast(DataTypes.IntegerType))
         .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key,
             Encoders.STRING())
-        .flatMapGroups(new Task(settings.modelPair(), s, shared), Encoders.row(ProbeTables.fitted()));
+        .flatMapGroups(new Task(settings.modelPair(), s, shared), Encoders.row(ProbeFitTask.fitted()));
   }
 
   /** One fit: the rows of one (band, label kind, balance, train domain). */

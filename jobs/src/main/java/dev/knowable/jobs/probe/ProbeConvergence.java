@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.probe.BetFtSettings;
 import dev.knowable.probe.ProbeSettings;
 import java.util.LinkedHashMap;

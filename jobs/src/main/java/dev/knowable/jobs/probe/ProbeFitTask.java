@@ -1,5 +1,7 @@
 package dev.knowable.jobs.probe;
 
+import dev.knowable.jobs.evaluate.StoredProbes;
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.probe.ContextFeatures;
 import dev.knowable.probe.LogisticProbeTrainer;
 import dev.knowable.probe.MlpProbeTrainer;
@@ -13,6 +15,8 @@ import java.util.List;
 import org.apache.spark.api.java.function.FlatMapGroupsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * split, label, features (fp16 bytes, {@link ProbeTaskRows#halfBytes}, or array&lt;float&gt;; linear
  * and mlp), context (array&lt;int&gt;, the last
  * k token ids, current first; context_k&lt;k&gt;), doc_id, position. Output:
- * {@link ProbeTables#fitted()}.
+ * {@link #fitted()}.
  */
 public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Row> {
   private static final long serialVersionUID = 3L;
@@ -146,7 +150,7 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
         float[] stored = floats(fit.weights());
         float intercept = (float) fit.intercept();
         // Scored with the weights as probe_models stores them (floats), as the apply stage does.
-        scorer = x -> storedLinear(stored, intercept, x.features());
+        scorer = x -> StoredProbes.storedLinear(stored, intercept, x.features());
         inputDim = fit.weights().length;
       } else if (kind.startsWith(ProbeTables.COMBINED_PREFIX)) {
         int k = Integer.parseInt(kind.substring(ProbeTables.COMBINED_PREFIX.length()));
@@ -208,13 +212,15 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
     return List.of(RowFactory.create(out.toArray())).iterator();
   }
 
-  /** P(class 1) of a linear probe from its stored float weights, summed in double in input order. */
-  public static double storedLinear(float[] w, float intercept, float[] x) {
-    double margin = intercept;
-    for (int i = 0; i < w.length; i++) {
-      margin += (double) w[i] * x[i];
-    }
-    return 1.0 / (1.0 + Math.exp(-margin));
+  /** The rows a probe task returns: a probe_models row plus its evaluation scores as parallel arrays. */
+  static StructType fitted() {
+    return ProbeTables.schema(ProbeTables.MODELS)
+        .add("eval_domains", DataTypes.createArrayType(DataTypes.StringType))
+        .add("eval_splits", DataTypes.createArrayType(DataTypes.StringType))
+        .add("eval_scores", DataTypes.createArrayType(DataTypes.DoubleType))
+        .add("eval_labels", DataTypes.createArrayType(DataTypes.IntegerType))
+        .add("eval_doc_ids", DataTypes.createArrayType(DataTypes.StringType))
+        .add("eval_positions", DataTypes.createArrayType(DataTypes.IntegerType));
   }
 
   private static float[] floats(double[] values) {

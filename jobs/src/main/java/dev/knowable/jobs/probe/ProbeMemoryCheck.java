@@ -5,7 +5,8 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.size;
 
 import dev.knowable.config.ConfigException;
-import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.ProbeTaskMemory;
 import dev.knowable.probe.ProbeTaskSettings;
@@ -117,7 +118,7 @@ final class ProbeMemoryCheck {
     }
     order.sort((a, b) -> String.join("/", a).compareTo(String.join("/", b)));
     List<Need> out = new ArrayList<>();
-    String layer = layers.isEmpty() ? "" : " layer=" + ProbeExamples.layerOf(layers.get(0))
+    String layer = layers.isEmpty() ? "" : " layer=" + ProbeExamplesTable.layerOf(layers.get(0))
         + (layers.size() > 1 ? " (and every other layer)" : "");
     for (List<String> key : order) {
       long[] c = perConfig.get(key);

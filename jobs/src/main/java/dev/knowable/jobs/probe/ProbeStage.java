@@ -2,20 +2,22 @@ package dev.knowable.jobs.probe;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.arrays_zip;
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.stddev_samp;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.evaluate.CrossDomain;
+import dev.knowable.jobs.evaluate.PairedComparisons;
+import dev.knowable.jobs.evaluate.ProbeMetricsFunction;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.Stage;
-import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.label.LabelKind;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.ProbeTaskSettings;
@@ -24,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -86,14 +89,15 @@ public final class ProbeStage implements Stage {
       return;
     }
     List<String> kinds = settings.labelKinds().stream().map(LabelKind::tableValue).toList();
-    Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label")
+    Dataset<Row> examples = tables.read(ProbeExamplesTable.TABLE, "label")
         .filter(col("label_kind").isin(kinds.toArray()));
-    if (!List.of(examples.columns()).contains(ProbeExamples.BALANCE)) {
+    if (!List.of(examples.columns()).contains(ProbeExamplesTable.BALANCE)) {
       // probe_examples written before the balance column: the paper's token balancing.
-      examples = examples.withColumn(ProbeExamples.BALANCE, lit(dev.knowable.label.Balancing.TOKEN.tableValue()));
+      examples = examples.withColumn(ProbeExamplesTable.BALANCE,
+          lit(dev.knowable.label.Balancing.TOKEN.tableValue()));
     }
     if (settings.maxContextK() > 2) {
-      examples = withContextIds(examples, tables);
+      examples = TokensTable.withContextIds(examples, tables);
     }
     examples = examples.persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> fits = null;
@@ -102,7 +106,7 @@ public final class ProbeStage implements Stage {
     try {
       Populations pops = populations(examples, settings.pooled());
       List<String> trainDomains = trainDomains(settings, pops);
-      List<String> layers = ProbeExamples.hiddenColumns(examples.schema());
+      List<String> layers = ProbeExamplesTable.hiddenColumns(examples.schema());
       LOG.info("Probe stage, run {}: layers {}, bands {}, kinds {}, train domains {}, seeds {}", tables.runId(),
           layers, pops.bands(), pops.kinds(), trainDomains, settings.seeds());
       for (String kind : kinds) {
@@ -137,7 +141,7 @@ public final class ProbeStage implements Stage {
       if (rows != null) {
         Dataset<Row> probes = rows.groupByKey(
                 (org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key, Encoders.STRING())
-            .flatMapGroups(new ProbeFitTask(settings, maxTokenId, taskSettings), Encoders.row(ProbeTables.fitted()))
+            .flatMapGroups(new ProbeFitTask(settings, maxTokenId, taskSettings), Encoders.row(ProbeFitTask.fitted()))
             .persist(StorageLevel.MEMORY_AND_DISK());
         fitParts.add(probes);
         scored.add(fitScores(probes));
@@ -162,7 +166,7 @@ public final class ProbeStage implements Stage {
 
       Map<String, Object> extras = new LinkedHashMap<>();
       extras.put("model_pair", settings.modelPair());
-      extras.put("layers", layers.stream().map(ProbeExamples::layerOf).toList());
+      extras.put("layers", layers.stream().map(ProbeExamplesTable::layerOf).toList());
       extras.put("bands", pops.bands());
       extras.put("label_kinds", pops.kinds());
       extras.put("train_domains", trainDomains);
@@ -180,8 +184,11 @@ public final class ProbeStage implements Stage {
         extras.putAll(ProbeConvergence.counts(fits, settings, config.betFt()));
       }
       tables.write(ProbeTables.MODELS, models, List.of("probe_kind"), extras);
-      tables.write(ProbeTables.CROSS_DOMAIN, crossDomain(tables.read(ProbeTables.METRICS, name())), List.of(),
-          extras);
+      // The documented columns of cross_domain, in order, of the rule shared with aggregate.
+      Dataset<Row> cross = CrossDomain.overSeeds(tables.read(ProbeTables.METRICS, name()), List.of())
+          .select(Stream.of(ProbeTables.schema(ProbeTables.CROSS_DOMAIN).fieldNames()).map(c -> col(c))
+              .toArray(Column[]::new));
+      tables.write(ProbeTables.CROSS_DOMAIN, cross, List.of(), extras);
       // Each probe against BET and the strongest context control on the same rows, paired,
       // documents resampled.
       Dataset<Row> comparisons = allScored
@@ -269,22 +276,6 @@ public final class ProbeStage implements Stage {
             col("e.eval_positions").as("position"));
   }
 
-  /** Column of the last MAX_CONTEXT_K input ids, current first, -1 before the document start. */
-  public static final String CONTEXT_IDS = "context_ids";
-
-  /**
-   * Adds {@link #CONTEXT_IDS} from the run's tokens table (joined on doc_id), for context
-   * baselines with k > 2: probe_examples itself keeps only the current and previous id.
-   */
-  public static Dataset<Row> withContextIds(Dataset<Row> examples, RunTables tables) {
-    Dataset<Row> tokens = tables.read("tokens", "tokenize").select("doc_id", "token_ids");
-    return examples.join(tokens, "doc_id")
-        .withColumn(CONTEXT_IDS, org.apache.spark.sql.functions.expr("transform(sequence(0, "
-            + (ProbeSettings.MAX_CONTEXT_K - 1) + "), j -> IF(position - j >= 0, element_at(token_ids, position - j + 1),"
-            + " -1))"))
-        .drop("token_ids");
-  }
-
   /** The largest token id of the context columns: sizes the one-hot slots of the context baselines. */
   private static int maxTokenId(Dataset<Row> examples) {
     Row r = examples.agg(max(org.apache.spark.sql.functions.array_max(contextColumn(examples)))).first();
@@ -293,8 +284,8 @@ public final class ProbeStage implements Stage {
 
   /** The last MAX_CONTEXT_K (k > 2 configured) or 2 input ids, current first, -1 before the document start. */
   private static Column contextColumn(Dataset<Row> examples) {
-    if (List.of(examples.columns()).contains(CONTEXT_IDS)) {
-      return col(CONTEXT_IDS);
+    if (List.of(examples.columns()).contains(TokensTable.CONTEXT_IDS)) {
+      return col(TokensTable.CONTEXT_IDS);
     }
     return array(col("token_id"), org.apache.spark.sql.functions.coalesce(col("prev_token_id"), lit(-1)));
   }
@@ -317,7 +308,7 @@ public final class ProbeStage implements Stage {
     Column firstSeed = lit(settings.seeds().get(0));
     List<Dataset<Row>> parts = new ArrayList<>();
     for (String hidden : layers) {
-      int layer = ProbeExamples.layerOf(hidden);
+      int layer = ProbeExamplesTable.layerOf(hidden);
       Column features = ProbeTaskRows.halfBytes(col(hidden));
       if (settings.linearProbe()) {
         parts.add(probeRows(examples, ProbeTables.LINEAR, lit(layer), features, noContext, trainDomains,
@@ -371,15 +362,6 @@ public final class ProbeStage implements Stage {
         .withColumn("train_domain", explode(literalArray(trainDomains)))
         .withColumn("role", lit(ProbeFitTask.EVAL));
     return fit.unionByName(eval);
-  }
-
-  /** Mean and spread over seeds of test AUC per train domain x eval domain x probe. */
-  static Dataset<Row> crossDomain(Dataset<Row> metrics) {
-    return metrics.filter(col("eval_split").equalTo("test"))
-        .groupBy("model_pair", "probe_kind", "layer", "band", "label_kind", "balance", "train_domain", "eval_domain")
-        .agg(count(lit(1)).as("n_seeds"), avg("auc").as("auc_mean"), stddev_samp("auc").as("auc_std"),
-            avg("accuracy").as("accuracy_mean"), max("n_class0").as("n_class0"),
-            max("n_class1").as("n_class1"));
   }
 
   private static Column literalArray(List<String> values) {

@@ -15,14 +15,14 @@ import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.jobs.evaluate.CrossDomain;
+import dev.knowable.jobs.evaluate.StoredProbes;
+import dev.knowable.jobs.tables.HiddenStates;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.Stage;
-import dev.knowable.jobs.aggregate.AggregateStage;
-import dev.knowable.jobs.apply.ApplyStage;
-import dev.knowable.jobs.label.ProbeExamples;
-import dev.knowable.hidden.Half;
-import dev.knowable.jobs.probe.ProbeTables;
-import dev.knowable.probe.ContextFeatures;
+import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.label.Band;
 import dev.knowable.probe.ProbeSettings;
 import java.io.IOException;
@@ -42,9 +42,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.slf4j.Logger;
@@ -101,7 +98,8 @@ public final class ReportStage implements Stage {
     Dataset<Row> metrics = tables.read("probe_metrics", "probe").withColumn("source_run_id", lit(config.runId()))
         .withColumn("config_fingerprint", lit(String.valueOf(tables.readManifest("probe_metrics")
             .get("config_fingerprint"))));
-    List<Row> allCross = AggregateStage.crossDomain(metrics).collectAsList(); // one row per probe config: small
+    // One row per probe configuration, as agg_cross_domain has it: small.
+    List<Row> allCross = CrossDomain.overSeeds(metrics, CrossDomain.RUN_KEYS).collectAsList();
     // The balancings in config order (knowable.label.balance): the first leads; the sections
     // below the headline show it alone.
     List<String> balances = balanceOrder(config, allCross);
@@ -447,7 +445,7 @@ public final class ReportStage implements Stage {
     Row probe = lowestSeed(models.filter(col("probe_kind").equalTo(kind).and(col("layer").equalTo(layer))));
     List<Column> scores = new ArrayList<>();
     List<String> names = new ArrayList<>();
-    UserDefinedFunction p0 = ApplyStage.epistemicProbability(probe, kind);
+    UserDefinedFunction p0 = StoredProbes.epistemicProbability(probe, kind);
     scores.add(lit(1.0).minus(p0.apply(col("hidden_l" + layer))));
     names.add(kind + " probe (layer " + layer + ", seed " + probe.getAs("seed") + ")");
     scores.add(col("small_entropy").cast(DataTypes.DoubleType));
@@ -455,16 +453,16 @@ public final class ReportStage implements Stage {
     if (context != null && context.startsWith(ProbeTables.COMBINED_PREFIX)) {
       Row ctx = lowestSeed(models.filter(col("probe_kind").equalTo(context)));
       int k = Integer.parseInt(context.substring(ProbeTables.COMBINED_PREFIX.length()));
-      examples = dev.knowable.jobs.probe.ProbeStage.withContextIds(examples, tables);
-      scores.add(combinedScore(ctx, k));
+      examples = TokensTable.withContextIds(examples, tables);
+      scores.add(StoredProbes.combinedScore(ctx, k));
       names.add("combined control: " + context + " (last " + k + " ids, H_S, H_S^2, ln(1 + position))");
     } else if (context != null) {
       Row ctx = lowestSeed(models.filter(col("probe_kind").equalTo(context)));
       int k = Integer.parseInt(context.substring("context_k".length()));
       if (k > 2) {
-        examples = dev.knowable.jobs.probe.ProbeStage.withContextIds(examples, tables);
+        examples = TokensTable.withContextIds(examples, tables);
       }
-      scores.add(contextScore(ctx, k));
+      scores.add(StoredProbes.contextScore(ctx, k));
       names.add("strongest context control: " + context);
     }
     int bins = r.rocThresholds();
@@ -505,79 +503,20 @@ public final class ReportStage implements Stage {
     }
   }
 
+  /**
+   * Join column names as the array that Dataset.join takes (the array overloads exist in
+   * Spark 3.5 and 4; the Scala Seq ones differ between Scala 2.12 and 2.13).
+   */
+  private static String[] using(List<String> names) {
+    return names.toArray(new String[0]);
+  }
+
   private static Row lowestSeed(Dataset<Row> models) {
     List<Row> rows = models.orderBy("seed").limit(1).collectAsList();
     if (rows.isEmpty()) {
       throw new IllegalStateException("report: probe_models has no matching probe");
     }
     return rows.get(0);
-  }
-
-  /** P(class 1) of a stored context-control logistic regression on the last k ids. */
-  private static Column contextScore(Row model, int k) {
-    List<Float> w = model.getList(model.fieldIndex("w1"));
-    float[] weights = new float[w.size()];
-    for (int i = 0; i < weights.length; i++) {
-      weights[i] = w.get(i);
-    }
-    float intercept = model.<Float>getList(model.fieldIndex("b1")).get(0);
-    // input_dim = k slots of (max token id + 2) features: the probe stage's exact one-hot layout.
-    ContextFeatures encoder = new ContextFeatures(k, model.<Integer>getAs("input_dim") / k - 2);
-    if (k > 2) {
-      return org.apache.spark.sql.functions.udf((UDF1<scala.collection.Seq<Integer>, Double>) ids -> {
-        int[] last = new int[ids.size()];
-        for (int j = 0; j < last.length; j++) {
-          last[j] = ids.apply(j);
-        }
-        return logistic(encoder.active(last), weights, intercept);
-      }, DataTypes.DoubleType).apply(col(dev.knowable.jobs.probe.ProbeStage.CONTEXT_IDS));
-    }
-    return org.apache.spark.sql.functions.udf((UDF2<Integer, Integer, Double>) (current, previous) ->
-        logistic(encoder.active(current, previous == null ? -1 : previous), weights, intercept), DataTypes.DoubleType)
-        .apply(col("token_id"), col("prev_token_id"));
-  }
-
-  /**
-   * P(class 1) of a stored combined control: one-hot last k ids plus H_S, H_S^2 and
-   * ln(1 + position), the dense features rounded to fp16 as the probe stage's rows hold them;
-   * weights in the original feature space (the trainer undoes its standardisation).
-   */
-  private static Column combinedScore(Row model, int k) {
-    List<Float> w = model.getList(model.fieldIndex("w1"));
-    float[] weights = new float[w.size()];
-    for (int i = 0; i < weights.length; i++) {
-      weights[i] = w.get(i);
-    }
-    float intercept = model.<Float>getList(model.fieldIndex("b1")).get(0);
-    int dense = 3;
-    ContextFeatures encoder = new ContextFeatures(k, (weights.length - dense) / k - 2);
-    int oneHotDim = encoder.size();
-    return org.apache.spark.sql.functions.udf((UDF3<scala.collection.Seq<Integer>, Float, Integer, Double>)
-        (ids, entropy, position) -> {
-          int[] last = new int[ids.size()];
-          for (int j = 0; j < last.length; j++) {
-            last[j] = ids.apply(j);
-          }
-          double h = entropy;
-          double[] x = {h, h * h, Math.log1p(position)};
-          double margin = intercept;
-          for (int j : encoder.active(last)) {
-            margin += weights[j];
-          }
-          for (int j = 0; j < dense; j++) {
-            margin += (double) weights[oneHotDim + j] * Half.fromFloat16(Half.toFloat16((float) x[j]));
-          }
-          return 1.0 / (1.0 + Math.exp(-margin));
-        }, DataTypes.DoubleType)
-        .apply(col(dev.knowable.jobs.probe.ProbeStage.CONTEXT_IDS), col("small_entropy"), col("position"));
-  }
-
-  private static double logistic(int[] active, float[] w, float b) {
-    double margin = b;
-    for (int j : active) {
-      margin += w[j];
-    }
-    return 1.0 / (1.0 + Math.exp(-margin));
   }
 
   /**
@@ -767,7 +706,7 @@ public final class ReportStage implements Stage {
     Dataset<Row> pairs = tables.read("small_scores", "score-small").select("doc_id", "position", "entropy")
         .withColumnRenamed("entropy", "hs")
         .join(tables.read("large_scores", "score-large").select("doc_id", "position", "entropy")
-            .withColumnRenamed("entropy", "hl"), AggregateStage.using(List.of("doc_id", "position")))
+            .withColumnRenamed("entropy", "hl"), using(List.of("doc_id", "position")))
         .filter(col("hs").isNotNull().and(col("hl").isNotNull())
             .and(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.isnan(col("hs"))))
             .and(org.apache.spark.sql.functions.not(org.apache.spark.sql.functions.isnan(col("hl")))));
@@ -793,8 +732,8 @@ public final class ReportStage implements Stage {
     double gap = config.label().labeler().aleatoricMaxGap();
     Band.Spec first = config.label().bands().get(0);
     // A quantile band is drawn at the nats its label stage resolved it to, when known.
-    Band resolved = first.unit() == Band.Unit.NATS || !tables.isCommitted(ProbeExamples.TABLE) ? null
-        : ProbeExamples.resolvedBand(tables, config.runId(), first);
+    Band resolved = first.unit() == Band.Unit.NATS || !tables.isCommitted(ProbeExamplesTable.TABLE) ? null
+        : ProbeExamplesTable.resolvedBand(tables, config.runId(), first);
     double bandMin = resolved == null ? first.lower() : resolved.minNats();
     html.p(String.format(Locale.ROOT, "Every scored position of the run (%,d), binned into %d x %d cells of %.2f nats "
         + "(a 2-D histogram computed in Spark; darker = more positions, log scale). The gap labels: class 0 "
@@ -885,7 +824,7 @@ public final class ReportStage implements Stage {
     List<Row> docs = tables.read("documents", "ingest").filter(col("split").equalTo("test"))
         .groupBy("domain").agg(min("doc_id").as("doc_id")).orderBy("domain").limit(passages).collectAsList();
     // A quantile band is shaded in the nats range this run's label stage resolved it to.
-    Band b = ProbeExamples.resolvedBand(tables, config.runId(), Band.Spec.parse(band));
+    Band b = ProbeExamplesTable.resolvedBand(tables, config.runId(), Band.Spec.parse(band));
     if (b == null) {
       throw new IllegalStateException("report: the probe_examples manifest of run " + config.runId()
           + " records no nats bounds for band " + band);
@@ -902,8 +841,8 @@ public final class ReportStage implements Stage {
       html.p("The run has no test documents.");
       return;
     }
-    UserDefinedFunction p0 = ApplyStage.epistemicProbability(probe, kind,
-        dev.knowable.jobs.hidden.HiddenStates.dtype(tables));
+    UserDefinedFunction p0 = StoredProbes.epistemicProbability(probe, kind,
+        HiddenStates.dtype(tables));
     List<String> ids = docs.stream().map(d -> d.<String>getAs("doc_id")).toList();
     Object[] domains = docs.stream().map(d -> d.<String>getAs("domain")).distinct().toArray();
     // The domain filter prunes partitions; the doc_id filter is pushed down to the Parquet reader.
@@ -916,7 +855,7 @@ public final class ReportStage implements Stage {
       rows = rows.join(tables.read("large_scores", "score-large").filter(col("domain").isin(domains))
           .filter(col("doc_id").isin(ids.toArray())
           .and(col("position").lt(maxTokens))).select(col("doc_id"), col("position"), col("entropy").as("hl")),
-          AggregateStage.using(List.of("doc_id", "position")), "left");
+          using(List.of("doc_id", "position")), "left");
     } else {
       rows = rows.withColumn("hl", lit(null).cast(DataTypes.FloatType));
     }

@@ -8,9 +8,10 @@ import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig.ModelSettings;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.hidden.HiddenStorage;
+import dev.knowable.jobs.tables.HiddenStates;
 import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.ScoresTable;
 import dev.knowable.jobs.tables.ShardedTable;
-import dev.knowable.jobs.hidden.HiddenStates;
 import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tables.Stage;
 import dev.knowable.label.Band;
@@ -56,8 +57,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScoreStage implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreStage.class);
-  public static final String SMALL = "small";
-  public static final String LARGE = "large";
+  public static final String SMALL = ScoresTable.SMALL;
+  public static final String LARGE = ScoresTable.LARGE;
 
   private final String role;
   /** Called on the driver before each shard is computed (tests simulate a crash with it). */
@@ -105,25 +106,6 @@ public final class ScoreStage implements Stage {
   }
 
   static final String REJECTS_NOTE = "non_finite_documents";
-
-  /**
-   * {@code scores} without the documents either model rejected (committed rejects tables of
-   * the run), so a document the large model failed on does not reach the labels through its
-   * small-model scores (band quantiles, position counts) either.
-   */
-  public static Dataset<Row> withoutRejected(RunTables tables, Dataset<Row> scores) {
-    Dataset<Row> out = scores;
-    for (String role : List.of(SMALL, LARGE)) {
-      String rejects = role + "_rejects";
-      // Runs written before rejects tables existed have none; an empty one needs no join.
-      if (tables.isCommitted(rejects)
-          && ((Number) tables.readManifest(rejects).getOrDefault("rows", 0)).longValue() > 0) {
-        Dataset<Row> bad = tables.read(rejects, "score-" + role).select(col("doc_id").as("rejected_doc_id"));
-        out = out.join(bad, out.col("doc_id").equalTo(bad.col("rejected_doc_id")), "left_anti");
-      }
-    }
-    return out;
-  }
 
   private ModelException nonFiniteFailure(NonFinite bad) {
     return new ModelException(name() + ": the model returned non-finite scores for document '" + bad.docId()

@@ -5,6 +5,7 @@ import dev.knowable.ingest.SplitAssigner;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tables.Stage;
+import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.model.ModelPair;
 import dev.knowable.schema.TableSchema;
 import dev.knowable.tokenize.TextTokenizer;
@@ -49,25 +50,12 @@ public final class TokenizeStage implements Stage {
     return List.of("tokens");
   }
 
-  /** The tokenizer file a run uses: the configured one, else the small model's. */
-  public static Path tokenizerPath(KnowableConfig config) {
-    String t = config.tokenize().tokenizer();
-    if (!t.isBlank()) {
-      return Paths.get(t);
-    }
-    if (config.small().path().isBlank()) {
-      throw new dev.knowable.config.ConfigException("Set knowable.tokenize.tokenizer or knowable.models.small.path "
-          + "(whose tokenizer.json is used)");
-    }
-    return Paths.get(config.small().path()).resolve("tokenizer.json");
-  }
-
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     if (!tables.needsWrite("tokens")) {
       return;
     }
-    Path tokenizerFile = tokenizerPath(config).toAbsolutePath();
+    Path tokenizerFile = TokensTable.tokenizerPath(config).toAbsolutePath();
     String fingerprint = TextTokenizer.get(tokenizerFile).fingerprint();
     ModelPair.requireTokenizer(config, fingerprint, "tokenizer " + tokenizerFile);
     Dataset<Row> documents = tables.read("documents", "ingest");

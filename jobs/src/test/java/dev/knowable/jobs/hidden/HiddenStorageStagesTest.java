@@ -1,20 +1,21 @@
 package dev.knowable.jobs.hidden;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.hidden.Half;
 import dev.knowable.hidden.HiddenDtype;
-import dev.knowable.jobs.tables.RunTables;
-import dev.knowable.jobs.ScoreFixtures;
 import dev.knowable.jobs.ScoreFixtures.Position;
-import dev.knowable.jobs.tables.SparkSchemas;
+import dev.knowable.jobs.ScoreFixtures;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.ingest.IngestStage;
 import dev.knowable.jobs.label.LabelStage;
-import dev.knowable.jobs.label.ProbeExamples;
 import dev.knowable.jobs.score.ScoreStage;
+import dev.knowable.jobs.tables.HiddenStates;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tokenize.TokenizeStage;
 import dev.knowable.model.TestModels;
 import java.nio.file.Files;
@@ -191,8 +192,8 @@ class HiddenStorageStagesTest extends SparkTestBase {
         Map.of("vocab_limit", 50254, HiddenStates.MANIFEST_KEY, "float16"));
     tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), Map.of("vocab_limit", 50254));
     new LabelStage().run(spark, config, tables);
-    Dataset<Row> ex = tables.read(ProbeExamples.TABLE, "label");
-    assertThat(SparkSchemas.mismatches(ProbeExamples.TABLE, ex.schema())).isEmpty();
+    Dataset<Row> ex = tables.read(ProbeExamplesTable.TABLE, "label");
+    assertThat(SparkSchemas.mismatches(ProbeExamplesTable.TABLE, ex.schema())).isEmpty();
     assertThat(ex.schema().apply(ScoreFixtures.HIDDEN).dataType().simpleString()).isEqualTo("array<float>");
     List<Row> rows = ex.select("doc_id", "position", ScoreFixtures.HIDDEN).collectAsList();
     assertThat(rows).hasSizeGreaterThan(100);

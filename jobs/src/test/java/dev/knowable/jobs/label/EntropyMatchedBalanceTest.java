@@ -3,6 +3,7 @@ package dev.knowable.jobs.label;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.knowable.jobs.SparkTestBase;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
 import dev.knowable.label.BalanceKey;
 import dev.knowable.label.Balancing;
 import dev.knowable.metrics.RocAuc;
@@ -77,7 +78,7 @@ class EntropyMatchedBalanceTest extends SparkTestBase {
         "train t9 b8 c0", 1L, "train t9 b8 c1", 1L,
         "val t7 b8 c0", 1L, "val t7 b8 c1", 1L));
     assertThat(cells(matched, 0.25)).isEqualTo(expected);
-    assertThat(matched.select(ProbeExamples.BALANCE).distinct().collectAsList())
+    assertThat(matched.select(ProbeExamplesTable.BALANCE).distinct().collectAsList())
         .extracting(r -> r.getString(0)).containsExactly("entropy_matched");
     assertThat(ProbeExamples.balance(labelled, Balancing.ENTROPY_MATCHED, BalanceKey.CURRENT, 0.25, 4)
         .orderBy("position").collectAsList()).as("seeded: the same rows again")

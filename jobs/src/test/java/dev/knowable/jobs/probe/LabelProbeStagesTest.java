@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.tables.RunTables;
-import dev.knowable.jobs.ScoreFixtures;
 import dev.knowable.jobs.ScoreFixtures.Position;
-import dev.knowable.jobs.tables.SparkSchemas;
+import dev.knowable.jobs.ScoreFixtures;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.label.LabelStage;
-import dev.knowable.jobs.label.ProbeExamples;
+import dev.knowable.jobs.tables.ProbeExamplesTable;
+import dev.knowable.jobs.tables.ProbeTables;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.SparkSchemas;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -81,13 +82,13 @@ class LabelProbeStagesTest extends SparkTestBase {
     tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), VOCAB);
 
     new LabelStage().run(spark, config, tables);
-    Dataset<Row> examples = tables.read(ProbeExamples.TABLE, "label");
-    assertThat(SparkSchemas.mismatches(ProbeExamples.TABLE, examples.schema())).isEmpty();
+    Dataset<Row> examples = tables.read(ProbeExamplesTable.TABLE, "label");
+    assertThat(SparkSchemas.mismatches(ProbeExamplesTable.TABLE, examples.schema())).isEmpty();
     for (Row r : examples.groupBy("split", "domain").pivot("label").count().collectAsList()) {
       assertThat(r.getLong(2)).as("balanced classes in %s", r).isEqualTo(r.getLong(3)).isGreaterThan(20);
     }
     @SuppressWarnings("unchecked")
-    List<Map<String, Object>> counts = (List<Map<String, Object>>) tables.readManifest(ProbeExamples.TABLE)
+    List<Map<String, Object>> counts = (List<Map<String, Object>>) tables.readManifest(ProbeExamplesTable.TABLE)
         .get("counts");
     assertThat(counts).extracting(m -> m.get("step")).contains("in_band", "token_identity_balanced",
         "class_balanced");
@@ -143,7 +144,7 @@ class LabelProbeStagesTest extends SparkTestBase {
    * the test rows; the chosen penalty is one of the grid.
    */
   private static void recomputeFromExamples(RunTables tables) {
-    List<Row> test = tables.read(ProbeExamples.TABLE, "label").filter("split = 'test'")
+    List<Row> test = tables.read(ProbeExamplesTable.TABLE, "label").filter("split = 'test'")
         .select("small_entropy", "label", "hidden_l2").collectAsList();
     double[] hs = test.stream().mapToDouble(r -> r.getFloat(0)).toArray();
     int[] y = test.stream().mapToInt(r -> r.getInt(1)).toArray();
@@ -195,7 +196,7 @@ class LabelProbeStagesTest extends SparkTestBase {
     KnowableConfig b = config(tmp.resolve("b"), sets);
     RunTables tb = new RunTables(spark, b);
     // The same rows, shuffled into 5 files in another order.
-    tb.write(ProbeExamples.TABLE, ta.read(ProbeExamples.TABLE, "label").repartition(5,
+    tb.write(ProbeExamplesTable.TABLE, ta.read(ProbeExamplesTable.TABLE, "label").repartition(5,
         org.apache.spark.sql.functions.rand(99)), List.of(), Map.of());
     String before = spark.conf().get("spark.sql.shuffle.partitions");
     spark.conf().set("spark.sql.shuffle.partitions", "7");
@@ -254,7 +255,7 @@ class LabelProbeStagesTest extends SparkTestBase {
         Map.of("vocab_limit", 50277));
     assertThatThrownBy(() -> new LabelStage().run(spark, config, tables))
         .hasMessageContaining("vocab_limit 50254 ids but large_scores over 50277");
-    assertThat(tables.isCommitted(ProbeExamples.TABLE)).isFalse();
+    assertThat(tables.isCommitted(ProbeExamplesTable.TABLE)).isFalse();
     assertThat(tables.isCommitted("small_scores")).as("committed inputs are kept").isTrue();
   }
 
@@ -267,6 +268,6 @@ class LabelProbeStagesTest extends SparkTestBase {
     tables.write("large_scores", ScoreFixtures.large(spark, positions), List.of("domain"), VOCAB);
     assertThatThrownBy(() -> new LabelStage().run(spark, config, tables))
         .hasMessageContaining("No probe examples survive").hasMessageContaining("[4.5,inf)");
-    assertThat(tables.isCommitted(ProbeExamples.TABLE)).isFalse();
+    assertThat(tables.isCommitted(ProbeExamplesTable.TABLE)).isFalse();
   }
 }

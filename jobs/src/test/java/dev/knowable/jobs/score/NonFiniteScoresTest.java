@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.tables.RunTables;
-import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.ingest.IngestStage;
+import dev.knowable.jobs.tables.RunTables;
+import dev.knowable.jobs.tables.ScoresTable;
+import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tokenize.TokenizeStage;
 import dev.knowable.model.ModelException;
 import dev.knowable.model.TestModels;
@@ -99,7 +100,7 @@ class NonFiniteScoresTest extends SparkTestBase {
     assertThat(large.filter("doc_id IN ('nan:1', 'inf:1')").count())
         .isEqualTo(NAN_TEXT.length() + INF_TEXT.length());
     assertThat(tables.read("large_rejects", "score-large").count()).isZero();
-    Dataset<Row> seenDownstream = ScoreStage.withoutRejected(tables, large);
+    Dataset<Row> seenDownstream = ScoresTable.withoutRejected(tables, large);
     assertThat(seenDownstream.count()).isEqualTo(okTokens);
     assertThat(seenDownstream.filter("doc_id NOT LIKE 'ok:%'").count()).isZero();
   }

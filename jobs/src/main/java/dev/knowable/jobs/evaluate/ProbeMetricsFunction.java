@@ -1,5 +1,6 @@
-package dev.knowable.jobs.probe;
+package dev.knowable.jobs.evaluate;
 
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.metrics.BestThreshold;
 import dev.knowable.metrics.BootstrapCi;
 import dev.knowable.metrics.RocAuc;
@@ -40,7 +41,7 @@ public final class ProbeMetricsFunction implements FlatMapGroupsFunction<String,
   private final boolean oriented;
 
   /** Probe metrics: scores are used as they are. */
-  ProbeMetricsFunction(String modelPair, int bootstrapResamples) {
+  public ProbeMetricsFunction(String modelPair, int bootstrapResamples) {
     this(modelPair, bootstrapResamples, false);
   }
 

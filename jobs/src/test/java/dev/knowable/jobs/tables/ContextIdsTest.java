@@ -1,8 +1,7 @@
-package dev.knowable.jobs.probe;
+package dev.knowable.jobs.tables;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.SparkTestBase;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +24,7 @@ class ContextIdsTest extends SparkTestBase {
     tables.write("tokens", spark.createDataFrame(List.of(RowFactory.create("d", new int[] {10, 11, 12, 13, 14})), tok),
         List.of(), Map.of());
     StructType ex = new StructType().add("doc_id", DataTypes.StringType).add("position", DataTypes.IntegerType);
-    List<Row> rows = ProbeStage.withContextIds(spark.createDataFrame(List.of(RowFactory.create("d", 0),
+    List<Row> rows = TokensTable.withContextIds(spark.createDataFrame(List.of(RowFactory.create("d", 0),
         RowFactory.create("d", 2), RowFactory.create("d", 4)), ex), tables).orderBy("position").collectAsList();
     assertThat(rows.get(0).<Integer>getList(rows.get(0).fieldIndex("context_ids"))).containsExactly(10, -1, -1, -1);
     assertThat(rows.get(1).<Integer>getList(rows.get(1).fieldIndex("context_ids"))).containsExactly(12, 11, 10, -1);

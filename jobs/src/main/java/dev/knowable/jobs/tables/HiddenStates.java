@@ -1,11 +1,10 @@
-package dev.knowable.jobs.hidden;
+package dev.knowable.jobs.tables;
 
 import dev.knowable.config.ConfigException;
 import dev.knowable.hidden.HiddenDtype;
 import dev.knowable.label.Band;
 import java.util.ArrayList;
 import java.util.List;
-import dev.knowable.jobs.tables.RunTables;
 import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;

@@ -1,6 +1,8 @@
-package dev.knowable.jobs.probe;
+package dev.knowable.jobs.evaluate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.knowable.jobs.tables.ProbeTables;
 
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -1,5 +1,6 @@
-package dev.knowable.jobs.probe;
+package dev.knowable.jobs.evaluate;
 
+import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.metrics.PairedBootstrap;
 import dev.knowable.metrics.RocAuc;
 import java.util.ArrayList;

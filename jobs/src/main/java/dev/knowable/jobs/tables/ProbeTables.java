@@ -1,7 +1,5 @@
-package dev.knowable.jobs.probe;
+package dev.knowable.jobs.tables;
 
-import dev.knowable.jobs.tables.SparkSchemas;
-import dev.knowable.schema.TableSchema;
 import java.util.List;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -40,16 +38,5 @@ public final class ProbeTables {
   /** The declared columns of a table, in data-schemas order. */
   public static StructType schema(String table) {
     return SparkSchemas.of(table);
-  }
-
-  /** The rows a probe task returns: a probe_models row plus its evaluation scores as parallel arrays. */
-  static StructType fitted() {
-    return schema(MODELS)
-        .add("eval_domains", DataTypes.createArrayType(DataTypes.StringType))
-        .add("eval_splits", DataTypes.createArrayType(DataTypes.StringType))
-        .add("eval_scores", DataTypes.createArrayType(DataTypes.DoubleType))
-        .add("eval_labels", DataTypes.createArrayType(DataTypes.IntegerType))
-        .add("eval_doc_ids", DataTypes.createArrayType(DataTypes.StringType))
-        .add("eval_positions", DataTypes.createArrayType(DataTypes.IntegerType));
   }
 }
