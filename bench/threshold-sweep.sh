@@ -74,8 +74,9 @@ for cut in $CUTS; do
 done
 
 python3 - "$rows" "$out_md" <<'PY'
-import sys, collections
-rows = [l.rstrip('\n').split('\t') for l in open(sys.argv[1]) if l.startswith('ROW')]
+import collections, re, sys
+# The SQL console prints the tab separator as the two characters \\t: accept both.
+rows = [re.split(r'\t|\\t', l.rstrip('\n')) for l in open(sys.argv[1]) if l.startswith('ROW')]
 cells = collections.OrderedDict()
 for _, cut, gap, bal, kind, band, layer, n0, n1, d, lo, hi, seeds in rows:
     c = cells.setdefault((bal, cut, gap), {'n': (n0, n1), 'band': band, 'layer': layer})
