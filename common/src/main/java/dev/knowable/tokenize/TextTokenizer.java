@@ -19,12 +19,14 @@ public final class TextTokenizer implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
   private final String fingerprint;
   private final Path file;
+  private final String key;
 
-  private TextTokenizer(Path file) {
+  private TextTokenizer(Path file, String key) {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("Tokenizer file not found: " + file.toAbsolutePath());
     }
     this.file = file;
+    this.key = key;
     this.fingerprint = Hashing.sha256Hex(file);
     try {
       this.tokenizer = HuggingFaceTokenizer.builder()
@@ -41,7 +43,7 @@ public final class TextTokenizer implements AutoCloseable {
 
   /** The shared tokenizer for a file on this JVM. */
   public static TextTokenizer get(Path file) {
-    return CACHE.computeIfAbsent(file.toAbsolutePath().normalize().toString(), k -> new TextTokenizer(file));
+    return CACHE.computeIfAbsent(file.toAbsolutePath().normalize().toString(), k -> new TextTokenizer(file, k));
   }
 
   /** SHA-256 of the tokenizer file: equal fingerprints mean the same vocabulary and rules. */
@@ -63,8 +65,13 @@ public final class TextTokenizer implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Releases the native tokenizer and drops it from the JVM's cache, so a later {@link #get}
+   * loads a fresh one instead of handing out a released instance.
+   */
   @Override
   public void close() {
+    CACHE.remove(key, this);
     tokenizer.close();
   }
 }

@@ -54,8 +54,9 @@ class BetFtStageTest extends SparkTestBase {
     topIds = new HashMap<>();
     topLogprobs = new HashMap<>();
     ObjectMapper json = new ObjectMapper();
-    try (TextTokenizer tokenizer = TextTokenizer.get(small.resolve("tokenizer.json"));
-        TorchScriptModel s = TorchScriptModel.load(ModelContract.read(small), Device.cpu());
+    // The JVM's shared tokenizer: not closed here, other tests in this JVM use it.
+    TextTokenizer tokenizer = TextTokenizer.get(small.resolve("tokenizer.json"));
+    try (TorchScriptModel s = TorchScriptModel.load(ModelContract.read(small), Device.cpu());
         TorchScriptModel l = TorchScriptModel.load(ModelContract.read(large), Device.cpu())) {
       for (String domain : DOMAINS) {
         List<String> lines = Files.readAllLines(root.resolve("demo/corpora/probe/" + domain + ".jsonl"));
