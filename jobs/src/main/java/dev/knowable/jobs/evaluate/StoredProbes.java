@@ -68,22 +68,14 @@ public final class StoredProbes {
 
   /** P(class 1) of a stored context-control logistic regression on the last k ids. */
   public static Column contextScore(Row model, int k) {
-    List<Float> w = model.getList(model.fieldIndex("w1"));
-    float[] weights = new float[w.size()];
-    for (int i = 0; i < weights.length; i++) {
-      weights[i] = w.get(i);
-    }
+    float[] weights = floats(model.getList(model.fieldIndex("w1")));
     float intercept = model.<Float>getList(model.fieldIndex("b1")).get(0);
     // input_dim = k slots of (max token id + 2) features: the probe stage's exact one-hot layout.
     ContextFeatures encoder = new ContextFeatures(k, model.<Integer>getAs("input_dim") / k - 2);
     if (k > 2) {
-      return org.apache.spark.sql.functions.udf((UDF1<scala.collection.Seq<Integer>, Double>) ids -> {
-        int[] last = new int[ids.size()];
-        for (int j = 0; j < last.length; j++) {
-          last[j] = ids.apply(j);
-        }
-        return logistic(encoder.active(last), weights, intercept);
-      }, DataTypes.DoubleType).apply(col(TokensTable.CONTEXT_IDS));
+      return org.apache.spark.sql.functions.udf((UDF1<scala.collection.Seq<Integer>, Double>) ids ->
+          logistic(encoder.active(ints(ids)), weights, intercept), DataTypes.DoubleType)
+          .apply(col(TokensTable.CONTEXT_IDS));
     }
     return org.apache.spark.sql.functions.udf((UDF2<Integer, Integer, Double>) (current, previous) ->
         logistic(encoder.active(current, previous == null ? -1 : previous), weights, intercept), DataTypes.DoubleType)
@@ -96,41 +88,39 @@ public final class StoredProbes {
    * weights in the original feature space (the trainer undoes its standardisation).
    */
   public static Column combinedScore(Row model, int k) {
-    List<Float> w = model.getList(model.fieldIndex("w1"));
-    float[] weights = new float[w.size()];
-    for (int i = 0; i < weights.length; i++) {
-      weights[i] = w.get(i);
-    }
+    float[] weights = floats(model.getList(model.fieldIndex("w1")));
     float intercept = model.<Float>getList(model.fieldIndex("b1")).get(0);
     int dense = 3;
     ContextFeatures encoder = new ContextFeatures(k, (weights.length - dense) / k - 2);
     int oneHotDim = encoder.size();
     return org.apache.spark.sql.functions.udf((UDF3<scala.collection.Seq<Integer>, Float, Integer, Double>)
         (ids, entropy, position) -> {
-          int[] last = new int[ids.size()];
-          for (int j = 0; j < last.length; j++) {
-            last[j] = ids.apply(j);
-          }
           double h = entropy;
           double[] x = {h, h * h, Math.log1p(position)};
           double margin = intercept;
-          for (int j : encoder.active(last)) {
-            margin += weights[j];
-          }
           for (int j = 0; j < dense; j++) {
             margin += (double) weights[oneHotDim + j] * Half.fromFloat16(Half.toFloat16((float) x[j]));
           }
-          return 1.0 / (1.0 + Math.exp(-margin));
+          return logistic(encoder.active(ints(ids)), weights, margin);
         }, DataTypes.DoubleType)
         .apply(col(TokensTable.CONTEXT_IDS), col("small_entropy"), col("position"));
   }
 
-  private static double logistic(int[] active, float[] w, float b) {
+  /** The sigmoid of b plus the weights of the active one-hot features. */
+  private static double logistic(int[] active, float[] w, double b) {
     double margin = b;
     for (int j : active) {
       margin += w[j];
     }
     return 1.0 / (1.0 + Math.exp(-margin));
+  }
+
+  private static int[] ints(scala.collection.Seq<Integer> ids) {
+    int[] out = new int[ids.size()];
+    for (int j = 0; j < out.length; j++) {
+      out[j] = ids.apply(j);
+    }
+    return out;
   }
 
   private static float[] floats(List<Float> values) {
