@@ -4,12 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.knowable.io.Hashing;
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * A fingerprint of the settings that determine a run's results: SHA-256 (hex) of the
@@ -41,26 +44,13 @@ public final class ConfigFingerprint {
       "score.token-budget", "score.max-batch-size", "score.threads", "score.device", "score.on-non-finite",
       "iclt.token-budget");
 
-  private static final List<String> INGEST = List.of("ingest");
-  private static final List<String> TOKENS = List.of("ingest", "tokenize", "models.small.path");
-  private static final List<String> SMALL = List.of("ingest", "tokenize", "models.small");
-  private static final List<String> LARGE = List.of("ingest", "tokenize", "models.small.path", "models.large");
-  private static final List<String> LABELS = List.of("ingest", "tokenize", "models", "score", "label");
-  private static final List<String> PROBES = List.of("ingest", "tokenize", "models", "score", "label", "probe");
-  private static final List<String> ICLT_SCORES = List.of("ingest", "tokenize", "models", "score", "label", "iclt");
-  private static final List<String> ICLT_METRICS = List.of("ingest", "tokenize", "models", "score", "label", "iclt",
-      "probe.model-pair");
-
-  /** The sections (paths under knowable, prefixes) whose settings determine each table. */
-  public static final Map<String, List<String>> TABLE_SECTIONS = Map.ofEntries(
-      Map.entry("documents", INGEST), Map.entry("rejects", INGEST), Map.entry("tokens", TOKENS),
-      Map.entry("small_scores", SMALL), Map.entry("large_scores", LARGE),
-      Map.entry("small_rejects", SMALL), Map.entry("large_rejects", LARGE), Map.entry("probe_examples", LABELS),
-      Map.entry("probe_metrics", PROBES), Map.entry("probe_models", PROBES), Map.entry("cross_domain", PROBES),
-      Map.entry("probe_comparisons", PROBES),
-      Map.entry("iclt_scores", ICLT_SCORES), Map.entry("iclt_metrics", ICLT_METRICS),
-      Map.entry("iclt_comparisons", ICLT_METRICS),
-      Map.entry("token_uncertainty", List.of("ingest", "tokenize", "models.small", "score", "apply")));
+  /**
+   * The sections (paths under knowable, prefixes) whose settings determine each table, from
+   * {@link Table#fingerprintSections()}; a table that is not listed depends on the whole tree.
+   */
+  public static final Map<String, List<String>> TABLE_SECTIONS = Arrays.stream(Table.values())
+      .filter(t -> !t.fingerprintSections().isEmpty())
+      .collect(Collectors.toUnmodifiableMap(Table::tableName, Table::fingerprintSections));
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 

@@ -10,6 +10,7 @@ import dev.knowable.probe.ApplySettings;
 import dev.knowable.probe.BetFtSettings;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.ProbeTaskSettings;
+import dev.knowable.tables.Table;
 import java.io.Serializable;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -399,5 +400,10 @@ public final class KnowableConfig implements Serializable {
   /** The fingerprint of the settings that determine one table ({@link ConfigFingerprint#TABLE_SECTIONS}). */
   public String fingerprint(String table) {
     return ConfigFingerprint.of(ConfigFingerprint.parse(asWritten), table);
+  }
+
+  /** {@link #fingerprint(String)} of a table of the registry. */
+  public String fingerprint(Table table) {
+    return fingerprint(table.tableName());
   }
 }
