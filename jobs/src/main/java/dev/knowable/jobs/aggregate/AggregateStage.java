@@ -6,11 +6,11 @@ import static org.apache.spark.sql.functions.lit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
-import dev.knowable.jobs.cli.Stages; // the one stage -> cli edge (PackageRulesTest.ALLOWED)
 import dev.knowable.jobs.evaluate.CrossDomain;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tables.Stage;
+import dev.knowable.tables.Table;
 import java.io.IOException;
 import java.io.InputStream;
 import java.sql.Timestamp;
@@ -48,18 +48,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class AggregateStage implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(AggregateStage.class);
-  public static final String RUNS = "runs";
-  public static final String CROSS_DOMAIN = "agg_cross_domain";
-  public static final String BY_LAYER = "agg_auc_by_layer";
-  public static final String BY_BAND = "agg_auc_by_band";
-  public static final String ICLT_VS_BET = "agg_iclt_vs_bet";
-  public static final List<String> TABLES = List.of(RUNS, CROSS_DOMAIN, BY_LAYER, BY_BAND, ICLT_VS_BET);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String POOLED = "all";
+  private static final String NAME = "aggregate";
+  /** This stage's own tables, which it never reads back as a source run's. */
+  private static final List<String> OWN = Table.producedBy(NAME).stream().map(Table::tableName).toList();
 
   @Override
   public String name() {
-    return "aggregate";
+    return NAME;
   }
 
   @Override
@@ -69,14 +66,9 @@ public final class AggregateStage implements Stage {
   }
 
   @Override
-  public List<String> outputs() {
-    return TABLES;
-  }
-
-  @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     if (config.ifExists() == KnowableConfig.IfExists.FAIL) {
-      TABLES.forEach(tables::needsWrite); // throws for a committed table
+      tables().forEach(tables::needsWrite); // throws for a committed table
     }
     Map<String, List<Manifest>> runs = discover(spark, config);
     if (runs.isEmpty()) {
@@ -87,27 +79,28 @@ public final class AggregateStage implements Stage {
     Map<String, Object> extras = new LinkedHashMap<>();
     extras.put("source_runs", new ArrayList<>(runs.keySet()));
 
-    tables.write(RUNS, runsTable(spark, runs), List.of(), extras);
+    tables.write(Table.RUNS, runsTable(spark, runs), extras);
 
-    Dataset<Row> metrics = union(spark, tables, runs, "probe_metrics");
-    Dataset<Row> cross = metrics == null ? empty(spark, CROSS_DOMAIN)
+    Dataset<Row> metrics = union(spark, tables, runs, Table.PROBE_METRICS);
+    Dataset<Row> cross = metrics == null ? empty(spark, Table.AGG_CROSS_DOMAIN)
         : CrossDomain.overSeeds(metrics, CrossDomain.RUN_KEYS);
     if (metrics == null) {
       LOG.info("aggregate: no run has probe_metrics; the AUC tables are empty");
     }
-    tables.write(CROSS_DOMAIN, select(cross, CROSS_DOMAIN), List.of(), extras);
-    Dataset<Row> written = tables.read(CROSS_DOMAIN, name());
+    tables.write(Table.AGG_CROSS_DOMAIN, select(cross, Table.AGG_CROSS_DOMAIN), extras);
+    Dataset<Row> written = tables.read(Table.AGG_CROSS_DOMAIN);
     Column pooled = col("train_domain").equalTo(POOLED).and(col("eval_domain").equalTo(POOLED));
-    tables.write(BY_LAYER, select(written.filter(pooled.and(col("layer").isNotNull())), BY_LAYER), List.of(), extras);
-    tables.write(BY_BAND, select(written.filter(pooled), BY_BAND), List.of(), extras);
+    tables.write(Table.AGG_AUC_BY_LAYER, select(written.filter(pooled.and(col("layer").isNotNull())),
+        Table.AGG_AUC_BY_LAYER), extras);
+    tables.write(Table.AGG_AUC_BY_BAND, select(written.filter(pooled), Table.AGG_AUC_BY_BAND), extras);
 
-    Dataset<Row> iclt = union(spark, tables, runs, "iclt_metrics");
+    Dataset<Row> iclt = union(spark, tables, runs, Table.ICLT_METRICS);
     if (iclt == null) {
       LOG.info("aggregate: no run has iclt_metrics (the iclt stage did not run); agg_iclt_vs_bet is empty");
     }
-    Dataset<Row> comparisons = union(spark, tables, runs, "iclt_comparisons");
-    tables.write(ICLT_VS_BET, iclt == null ? empty(spark, ICLT_VS_BET) : icltVsBet(iclt, comparisons), List.of(),
-        extras);
+    Dataset<Row> comparisons = union(spark, tables, runs, Table.ICLT_COMPARISONS);
+    tables.write(Table.AGG_ICLT_VS_BET, iclt == null ? empty(spark, Table.AGG_ICLT_VS_BET)
+        : icltVsBet(iclt, comparisons), extras);
   }
 
   /** ICLT scores next to BET on the same positions, in-domain direction (train_domain = eval_domain). */
@@ -132,11 +125,11 @@ public final class AggregateStage implements Stage {
     } else {
       joined = joined.withColumn("difference_ci_low", lit(null)).withColumn("difference_ci_high", lit(null));
     }
-    return select(joined, ICLT_VS_BET);
+    return select(joined, Table.AGG_ICLT_VS_BET);
   }
 
   /** The documented columns of {@code table}, in order, cast to their documented types. */
-  static Dataset<Row> select(Dataset<Row> data, String table) {
+  static Dataset<Row> select(Dataset<Row> data, Table table) {
     List<Column> cols = new ArrayList<>();
     for (StructField f : SparkSchemas.of(table).fields()) {
       cols.add(col(f.name()).cast(f.dataType()).as(f.name()));
@@ -152,16 +145,16 @@ public final class AggregateStage implements Stage {
     return names.toArray(new String[0]);
   }
 
-  private static Dataset<Row> empty(SparkSession spark, String table) {
+  private static Dataset<Row> empty(SparkSession spark, Table table) {
     return spark.createDataFrame(List.of(), SparkSchemas.of(table));
   }
 
   /** One table of every run that has it, with source_run_id and its manifest's fingerprint; null when none. */
   private static Dataset<Row> union(SparkSession spark, RunTables tables, Map<String, List<Manifest>> runs,
-      String table) {
+      Table table) {
     Dataset<Row> all = null;
     for (Map.Entry<String, List<Manifest>> run : runs.entrySet()) {
-      Manifest m = run.getValue().stream().filter(x -> x.table().equals(table)).findFirst().orElse(null);
+      Manifest m = run.getValue().stream().filter(x -> x.table().equals(table.tableName())).findFirst().orElse(null);
       if (m == null) {
         continue;
       }
@@ -216,7 +209,7 @@ public final class AggregateStage implements Stage {
       }
       for (FileStatus tableDir : fs.listStatus(root)) {
         String table = tableDir.getPath().getName();
-        if (!tableDir.isDirectory() || table.startsWith("_") || table.startsWith(".") || TABLES.contains(table)) {
+        if (!tableDir.isDirectory() || table.startsWith("_") || table.startsWith(".") || OWN.contains(table)) {
           continue;
         }
         for (FileStatus runDir : fs.listStatus(tableDir.getPath())) {
@@ -255,8 +248,6 @@ public final class AggregateStage implements Stage {
 
   /** One row per (run, table) from the manifests (a handful of rows per run: built on the driver). */
   static Dataset<Row> runsTable(SparkSession spark, Map<String, List<Manifest>> runs) {
-    Map<String, String> stageOf = new LinkedHashMap<>();
-    Stages.all().forEach(s -> s.outputs().forEach(t -> stageOf.putIfAbsent(t, s.name())));
     List<Row> rows = new ArrayList<>();
     for (List<Manifest> manifests : runs.values()) {
       for (Manifest m : manifests) {
@@ -264,7 +255,7 @@ public final class AggregateStage implements Stage {
         Object committed = m.json().get("committed_at");
         Object rowsWritten = m.json().get("rows");
         Object seconds = m.json().get("write_seconds");
-        rows.add(RowFactory.create(m.runId(), m.table(), stageOf.getOrDefault(m.table(), "unknown"),
+        rows.add(RowFactory.create(m.runId(), m.table(), Table.find(m.table()).map(Table::stage).orElse("unknown"),
             m.string("config_fingerprint"), pair == null ? null : pair.toString(),
             str(m.at("config", "models", "small", "path")), str(m.at("config", "models", "large", "path")),
             m.string("tokenizer_sha256"),
@@ -274,7 +265,7 @@ public final class AggregateStage implements Stage {
             committed == null ? null : Timestamp.from(Instant.parse(committed.toString())), m.path().toString()));
       }
     }
-    return spark.createDataFrame(rows, SparkSchemas.of(RUNS));
+    return spark.createDataFrame(rows, SparkSchemas.of(Table.RUNS));
   }
 
   private static String str(Object o) {

@@ -19,6 +19,7 @@ import dev.knowable.label.LabelKind;
 import dev.knowable.label.LabelSettings;
 import dev.knowable.probe.ApplySettings;
 import dev.knowable.probe.ProbeSettings;
+import dev.knowable.tables.Table;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -51,7 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApplyStage implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(ApplyStage.class);
-  public static final String TABLE = "token_uncertainty";
   private static final String PREFIX = "knowable.apply.";
 
   @Override
@@ -64,11 +64,6 @@ public final class ApplyStage implements Stage {
     return "apply a trained probe (probe_models of this or another run) to small_scores -> token_uncertainty";
   }
 
-  @Override
-  public List<String> outputs() {
-    return List.of(TABLE);
-  }
-
   /**
    * Fails before any stage runs when the configured probe cannot be found: against the
    * label and probe settings when this invocation trains the probes (probe runs before
@@ -76,13 +71,13 @@ public final class ApplyStage implements Stage {
    */
   @Override
   public void checkBeforeRun(SparkSession spark, KnowableConfig config, RunTables tables, List<String> stages) {
-    if (tables.isCommitted(TABLE) && config.ifExists() != KnowableConfig.IfExists.OVERWRITE) {
+    if (tables.isCommitted(Table.TOKEN_UNCERTAINTY) && config.ifExists() != KnowableConfig.IfExists.OVERWRITE) {
       return; // skipped, or refused by if-exists = fail, when apply runs
     }
     ApplySettings s = config.apply();
     int probe = stages.indexOf("probe");
     boolean trainedHere = s.probeRun().equals(config.runId()) && probe >= 0 && probe < stages.indexOf(name())
-        && (!tables.isCommitted(ProbeTables.MODELS) || config.ifExists() == KnowableConfig.IfExists.OVERWRITE);
+        && (!tables.isCommitted(Table.PROBE_MODELS) || config.ifExists() == KnowableConfig.IfExists.OVERWRITE);
     if (trainedHere) {
       checkAgainstProbeSettings(config, s);
     } else {
@@ -181,7 +176,7 @@ public final class ApplyStage implements Stage {
 
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
-    if (!tables.needsWrite(TABLE)) {
+    if (!tables.needsWrite(Table.TOKEN_UNCERTAINTY)) {
       return;
     }
     ApplySettings s = config.apply();
@@ -192,7 +187,7 @@ public final class ApplyStage implements Stage {
     int layer = probe.getAs("layer");
     int seed = probe.getAs("seed");
     String trainDomain = probe.getAs("train_domain");
-    Dataset<Row> small = tables.read("small_scores", "score-small");
+    Dataset<Row> small = tables.read(Table.SMALL_SCORES);
     // Hidden states stored as float16/bfloat16 are decoded inside the probe's UDF; positions
     // without stored hidden states (hidden-positions = in-band) get a null probability.
     UserDefinedFunction epistemic = StoredProbes.epistemicProbability(probe, kind, HiddenStates.dtype(tables));
@@ -206,7 +201,7 @@ public final class ApplyStage implements Stage {
           .and(col("entropy").lt(lit((float) band.maxNats()))));
     }
     List<Column> out = new ArrayList<>();
-    for (String c : SparkSchemas.of(TABLE).fieldNames()) {
+    for (String c : SparkSchemas.of(Table.TOKEN_UNCERTAINTY).fieldNames()) {
       out.add(switch (c) {
         case "small_entropy" -> col("entropy").as(c);
         case "epistemic_probability" -> epistemic.apply(col(hidden)).as(c);
@@ -225,7 +220,7 @@ public final class ApplyStage implements Stage {
     extras.put("probe_run", probeRun);
     extras.put("probe", Map.of("probe_kind", kind, "layer", layer, "band", band.name(), "label_kind",
         probe.getAs("label_kind"), "train_domain", trainDomain, "seed", seed, "model_pair", probe.getAs("model_pair")));
-    long rows = tables.write(TABLE, small.select(out.toArray(new Column[0])), List.of("domain"), extras);
+    long rows = tables.write(Table.TOKEN_UNCERTAINTY, small.select(out.toArray(new Column[0])), extras);
     LOG.info("apply: {} probe (layer {}, band {}, train domain {}, seed {}) of run {} scored {} positions", kind,
         layer, band.name(), trainDomain, seed, probeRun, rows);
   }
@@ -237,12 +232,12 @@ public final class ApplyStage implements Stage {
    */
   static Row findProbe(SparkSession spark, RunTables tables, ApplySettings s) {
     String probeRun = s.probeRun();
-    if (!tables.isCommitted(ProbeTables.MODELS, probeRun)) {
+    if (!tables.isCommitted(Table.PROBE_MODELS, probeRun)) {
       throw new ConfigException("No committed probe_models for run " + probeRun + " at "
-          + tables.tablePath(ProbeTables.MODELS, probeRun) + " (run the probe stage there, or set "
+          + tables.tablePath(Table.PROBE_MODELS, probeRun) + " (run the probe stage there, or set "
           + PREFIX + "probe-run)");
     }
-    Path dir = tables.tablePath(ProbeTables.MODELS, probeRun);
+    Path dir = tables.tablePath(Table.PROBE_MODELS, probeRun);
     String where = "probe_models of run " + probeRun;
     List<String> kinds;
     try {

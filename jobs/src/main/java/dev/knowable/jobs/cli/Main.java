@@ -219,7 +219,7 @@ public final class Main {
     // Before any work: the output root takes files, no table folder holds foreign files, and
     // every input, model and tokenizer a stage of this command reads is there.
     tables.requireWritable();
-    stages.forEach(s -> s.outputs().forEach(tables::requireOnlyRunFolders));
+    stages.forEach(s -> s.tables().forEach(tables::requireOnlyRunFolders));
     Preflight.check(spark, config, stages);
     // Settings that would only fail at a late stage (e.g. apply's probe) fail before any work.
     List<String> names = stages.stream().map(Stage::name).toList();
@@ -232,7 +232,7 @@ public final class Main {
       LOG.info("stage {} started: {}", s.name(), s.description());
       s.run(spark, config, tables);
       LOG.info("stage {} done in {} s; tables: {}", s.name(), String.format("%.1f", (System.nanoTime() - start) / 1e9),
-          s.outputs().stream().map(t -> tables.tablePath(t).toString()).toList());
+          s.tables().stream().map(t -> tables.tablePath(t).toString()).toList());
     }
     LOG.info("knowable run {} finished in {} s", config.runId(), String.format("%.1f", (System.nanoTime() - all) / 1e9));
   }

@@ -32,6 +32,7 @@ import dev.knowable.label.Band;
 import dev.knowable.model.ModelContract;
 import dev.knowable.model.ModelPair;
 import dev.knowable.probe.ProbeSettings;
+import dev.knowable.tables.Table;
 import dev.knowable.tokenize.TextTokenizer;
 import dev.knowable.work.WorkPlacement;
 import java.nio.file.Paths;
@@ -73,9 +74,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class IcltStage implements Stage {
   private static final Logger LOG = LoggerFactory.getLogger(IcltStage.class);
-  public static final String SCORES = "iclt_scores";
-  public static final String METRICS = "iclt_metrics";
-  public static final String COMPARISONS = "iclt_comparisons";
   /** The score columns of iclt_scores, each evaluated as probe_kind iclt_&lt;score&gt;@&lt;separator&gt;. */
   public static final List<String> SCORE_COLUMNS = List.of("mi", "mi_ratio", "min_entropy", "hint_repeat");
   /** Columns of the selected positions, as iclt_scores holds them. */
@@ -100,18 +98,13 @@ public final class IcltStage implements Stage {
   }
 
   @Override
-  public List<String> outputs() {
-    return List.of(SCORES, METRICS, COMPARISONS);
-  }
-
-  @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     IcltSettings settings = config.iclt();
     boolean labelled = settings.positions() == IcltSettings.Positions.LABELLED;
     // Asked once each: needsWrite logs (and may refuse) what is already committed.
-    boolean scores = tables.needsWrite(SCORES);
-    boolean metrics = labelled && tables.needsWrite(METRICS);
-    boolean comparisons = labelled && tables.needsWrite(COMPARISONS);
+    boolean scores = tables.needsWrite(Table.ICLT_SCORES);
+    boolean metrics = labelled && tables.needsWrite(Table.ICLT_METRICS);
+    boolean comparisons = labelled && tables.needsWrite(Table.ICLT_COMPARISONS);
     if (!scores && !metrics && !comparisons) {
       return;
     }
@@ -121,7 +114,7 @@ public final class IcltStage implements Stage {
           + settings.model() + ".path is not set");
     }
     ModelContract contract = ModelContract.read(Paths.get(model.path()));
-    String tokensFingerprint = String.valueOf(tables.readManifest("tokens").get("tokenizer_sha256"));
+    String tokensFingerprint = String.valueOf(tables.readManifest(Table.TOKENS).get("tokenizer_sha256"));
     ModelPair.requireTokenizer(config, tokensFingerprint, "the tokens table of run " + config.runId());
     int vocabLimit = contract.effectiveVocabLimit(model.vocabLimit());
     if (settings.candidates() > vocabLimit) {
@@ -176,7 +169,7 @@ public final class IcltStage implements Stage {
             sum(least(col("position").plus(1), lit(promptCap)).plus(lit(8))).as("cost"))
         .withColumn("slot", serpentine(partitions).apply(row_number().over(Window.orderBy(col("cost").desc(),
             col("doc_id"))).minus(1)))
-        .join(tables.read("tokens", "tokenize").select("doc_id", "token_ids"), "doc_id")
+        .join(tables.read(Table.TOKENS).select("doc_id", "token_ids"), "doc_id")
         .select("doc_id", "token_ids", "positions", "slot");
     IcltPartition fn = new IcltPartition(model.path(), model.engine(), config.score(), vocabLimit,
         settings.candidates(), separators, settings.tokenBudget());
@@ -184,7 +177,7 @@ public final class IcltStage implements Stage {
         .select("doc_id", "token_ids", "positions")
         .mapPartitions(fn, Encoders.row(PARTITION_OUTPUT));
     List<Column> out = new ArrayList<>();
-    for (String c : SparkSchemas.of(SCORES).fieldNames()) {
+    for (String c : SparkSchemas.of(Table.ICLT_SCORES).fieldNames()) {
       out.add(c.equals("model") ? lit(settings.model()).as("model") : col(c));
     }
     Dataset<Row> rows = selected.join(scored, new String[] {"doc_id", "position"}).select(out.toArray(new Column[0]));
@@ -203,10 +196,10 @@ public final class IcltStage implements Stage {
     extras.put("vocab_limit", vocabLimit);
     extras.put("token_budget", settings.tokenBudget());
     long start = System.nanoTime();
-    long written = tables.write(SCORES, rows, List.of("domain"), extras);
+    long written = tables.write(Table.ICLT_SCORES, rows, extras);
     double seconds = (System.nanoTime() - start) / 1e9;
     // Cost: one pass over the prompt, then k hint sequences per separator of 2 x prompt + 1 + separator tokens.
-    Row cost = tables.read(SCORES, "iclt").agg(avg("prompt_length"), count(lit(1))).first();
+    Row cost = tables.read(Table.ICLT_SCORES).agg(avg("prompt_length"), count(lit(1))).first();
     long positions = written / separators.size();
     int sepTokens = separators.stream().mapToInt(Separator::length).sum();
     double promptLength = cost.isNullAt(0) ? 0 : cost.getDouble(0);
@@ -230,7 +223,7 @@ public final class IcltStage implements Stage {
   private static Dataset<Row> selectPositions(IcltSettings settings, RunTables tables) {
     Column inSplits = col("split").isin(settings.splits().toArray());
     if (settings.positions() == IcltSettings.Positions.LABELLED) {
-      Dataset<Row> examples = tables.read(ProbeExamplesTable.TABLE, "label");
+      Dataset<Row> examples = tables.read(Table.PROBE_EXAMPLES);
       if (!List.of(examples.columns()).contains(ProbeExamplesTable.BALANCE)) {
         // probe_examples written before the balance column: the paper's token balancing.
         examples = examples.withColumn(ProbeExamplesTable.BALANCE,
@@ -247,7 +240,7 @@ public final class IcltStage implements Stage {
               .and(col("label_kind").equalTo(settings.labelKind().tableValue())).and(inSplits))
           .select(POSITION_COLUMNS.stream().map(c -> col(c)).toArray(Column[]::new));
     }
-    Dataset<Row> small = tables.read("small_scores", "score-small").filter(inSplits);
+    Dataset<Row> small = tables.read(Table.SMALL_SCORES).filter(inSplits);
     Dataset<Row> all = null;
     for (Band.Spec spec : settings.bands()) {
       Band b = spec.toBand();
@@ -277,7 +270,7 @@ public final class IcltStage implements Stage {
 
   private static void writeMetrics(IcltSettings settings, KnowableConfig config, RunTables tables,
       boolean writeMetrics, boolean writeComparisons) {
-    Dataset<Row> scores = tables.read(SCORES, "iclt").filter(col("label").isNotNull());
+    Dataset<Row> scores = tables.read(Table.ICLT_SCORES).filter(col("label").isNotNull());
     List<String> domains = scores.select("domain").distinct().as(Encoders.STRING()).collectAsList()
         .stream().sorted().toList();
     if (domains.isEmpty()) {
@@ -310,7 +303,7 @@ public final class IcltStage implements Stage {
     extras.put("bootstrap_resamples", settings.bootstrapResamples());
     extras.put("tie_resolution_nats", resolution);
     if (writeMetrics) {
-      StructType full = ProbeTables.schema(METRICS);
+      StructType full = SparkSchemas.of(Table.ICLT_METRICS);
       StructType computed = new StructType(Arrays.stream(full.fields())
           .filter(f -> !f.name().equals("tied_share")).toArray(org.apache.spark.sql.types.StructField[]::new));
       List<String> setKeys = List.of("probe_kind", "band", "label_kind", "balance", "train_domain", "eval_domain",
@@ -326,20 +319,20 @@ public final class IcltStage implements Stage {
           .join(ties, setKeys.toArray(new String[0]), "left")
           .select(Arrays.stream(full.fieldNames()).map(c -> col(c)).toArray(Column[]::new));
       extras.put("mi_tied_share", tiedShares(scores, resolution));
-      long rows = tables.write(METRICS, metrics, List.of(), extras);
+      long rows = tables.write(Table.ICLT_METRICS, metrics, extras);
       LOG.info("iclt wrote {} metric rows", rows);
     }
     if (writeComparisons) {
       // Each score against BET on the same positions, both oriented as iclt_metrics chose on val.
-      Dataset<Row> signs = tables.read(METRICS, "iclt")
+      Dataset<Row> signs = tables.read(Table.ICLT_METRICS)
           .select("probe_kind", "band", "label_kind", "balance", "train_domain", "score_sign").distinct();
       Dataset<Row> comparisons = all.join(signs,
               new String[] {"probe_kind", "band", "label_kind", "balance", "train_domain"})
           .withColumn("score", col("score").multiply(col("score_sign")))
           .groupByKey((MapFunction<Row, String>) PairedComparisons::key, Encoders.STRING())
           .flatMapGroups(new PairedComparisons(probe.modelPair(), settings.bootstrapResamples(), false),
-              Encoders.row(SparkSchemas.of(COMPARISONS)));
-      long rows = tables.write(COMPARISONS, comparisons, List.of(), extras);
+              Encoders.row(SparkSchemas.of(Table.ICLT_COMPARISONS)));
+      long rows = tables.write(Table.ICLT_COMPARISONS, comparisons, extras);
       LOG.info("iclt wrote {} paired comparisons with BET", rows);
     }
   }

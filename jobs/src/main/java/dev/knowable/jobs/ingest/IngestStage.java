@@ -11,7 +11,7 @@ import dev.knowable.ingest.RecordCheck;
 import dev.knowable.ingest.SplitAssigner;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.Stage;
-import dev.knowable.schema.TableSchema;
+import dev.knowable.tables.Table;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,13 +69,8 @@ public final class IngestStage implements Stage {
   }
 
   @Override
-  public List<String> outputs() {
-    return List.of("documents", "rejects");
-  }
-
-  @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
-    if (!tables.needsWrite("documents") && !tables.needsWrite("rejects")) {
+    if (!tables.needsWrite(Table.DOCUMENTS) && !tables.needsWrite(Table.REJECTS)) {
       return;
     }
     KnowableConfig.Ingest ingest = config.ingest();
@@ -115,10 +110,10 @@ public final class IngestStage implements Stage {
       extras.put("input_records", inputRecords);
       extras.put("inputs", ingest.inputs());
       extras.put("split", ingest.split());
-      long docs = tables.write("documents", documents, TableSchema.of("documents").partitionBy(), extras);
+      long docs = tables.write(Table.DOCUMENTS, documents, extras);
       Map<String, Object> rejectExtras = new LinkedHashMap<>(extras);
       rejectExtras.put("by_reason", countsBy(rejects, "reason"));
-      long rej = tables.write("rejects", rejects, List.of(), rejectExtras);
+      long rej = tables.write(Table.REJECTS, rejects, rejectExtras);
       if (docs + rej != inputRecords) {
         throw new IllegalStateException("Ingest lost records: " + inputRecords + " in, " + docs + " documents + " + rej
             + " rejects out");

@@ -12,6 +12,7 @@ import dev.knowable.jobs.tables.Stage;
 import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
 import dev.knowable.label.LabelSettings;
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,18 +47,13 @@ public final class LabelStage implements Stage {
     return "Gap labels per entropy band, entropy-matched and token-identity balancing -> probe_examples";
   }
 
-  @Override
-  public List<String> outputs() {
-    return List.of(ProbeExamplesTable.TABLE);
-  }
-
   /**
    * H_S and H_L are compared directly, so both must be entropies over the same ids: the
    * effective vocab_limit the two score stages recorded must be equal.
    */
   static void requireSameVocabLimit(RunTables tables) {
-    Object small = tables.readManifest("small_scores").get("vocab_limit");
-    Object large = tables.readManifest("large_scores").get("vocab_limit");
+    Object small = tables.readManifest(Table.SMALL_SCORES).get("vocab_limit");
+    Object large = tables.readManifest(Table.LARGE_SCORES).get("vocab_limit");
     if (small == null || large == null || !String.valueOf(small).equals(String.valueOf(large))) {
       throw new IllegalStateException("small_scores of run " + tables.runId() + " has entropies over vocab_limit "
           + small + " ids but large_scores over " + large + ": H_S and H_L must be entropies over the same ids. "
@@ -69,10 +65,10 @@ public final class LabelStage implements Stage {
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     LabelSettings settings = config.label();
-    if (!tables.needsWrite(ProbeExamplesTable.TABLE)) {
+    if (!tables.needsWrite(Table.PROBE_EXAMPLES)) {
       return;
     }
-    Dataset<Row> small = ScoresTable.withoutRejected(tables, tables.read("small_scores", "score-small"));
+    Dataset<Row> small = ScoresTable.withoutRejected(tables, tables.read(Table.SMALL_SCORES));
     List<Band> bands = ProbeExamples.resolveBands(settings.bands(), small);
     HiddenStates.requireStoredFor(tables, bands);
     LOG.info("Label stage, run {}: labels from {}, bands {}, kinds {}, balancings {} (key {}, H_S bins of {} nats)",
@@ -83,9 +79,9 @@ public final class LabelStage implements Stage {
       requireSameVocabLimit(tables);
     }
     Dataset<Row> labelled = (settings.source() == LabelSettings.Source.SYNTHETIC_QA
-        ? ProbeExamples.constructionLabels(small, tables.read("tokens", "tokenize"), bands)
+        ? ProbeExamples.constructionLabels(small, tables.read(Table.TOKENS), bands)
         : ProbeExamples.label(ProbeExamples.joinScores(small,
-            ScoresTable.withoutRejected(tables, tables.read("large_scores", "score-large")), bands),
+            ScoresTable.withoutRejected(tables, tables.read(Table.LARGE_SCORES)), bands),
             bands, settings.kinds(), settings.labeler())).persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> kept = ProbeExamples.dropGap(labelled);
     // Token balancing's intermediate step is counted for the manifest: keep it computed once.
@@ -141,10 +137,10 @@ public final class LabelStage implements Stage {
             + tables.runId() + " (bands " + bands + "). Counts per step: " + counts
             + ". Widen knowable.label.bands or use band-unit = quantile if the models' entropy scale differs.");
       }
-      long rows = tables.write(ProbeExamplesTable.TABLE,
+      long rows = tables.write(Table.PROBE_EXAMPLES,
           ProbeExamples.withHiddenStates(classBalanced, small, bands, HiddenStates.dtype(tables))
               .select(out.toArray(new Column[0])),
-          List.of("domain"), extras);
+          extras);
       LOG.info("Label stage wrote {} probe examples", rows);
     } finally {
       cached.forEach(Dataset::unpersist);

@@ -16,6 +16,7 @@ import dev.knowable.model.TorchScriptModel;
 import dev.knowable.probe.BetFtSettings;
 import dev.knowable.probe.LmHeadFineTuner;
 import dev.knowable.probe.ProbeSettings;
+import dev.knowable.tables.Table;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -76,12 +77,12 @@ final class BetFtProbe {
           + " (add {} to knowable.models.small.layers, or -1)", finalLayer, stored, finalLayer);
       return null;
     }
-    if (!tables.isCommitted("large_scores")) {
+    if (!tables.isCommitted(Table.LARGE_SCORES)) {
       LOG.warn("BET-FT skipped: run {} has no large_scores (the fine-tuning target)", tables.runId());
       return null;
     }
     Dataset<Row> rows = examples.filter(col("label_kind").notEqual(LabelKind.CONSTRUCTION.tableValue()));
-    Object recorded = tables.readManifest("small_scores").get("vocab_limit");
+    Object recorded = tables.readManifest(Table.SMALL_SCORES).get("vocab_limit");
     int vocab = recorded instanceof Number n ? n.intValue() : contract.effectiveVocabLimit(config.small().vocabLimit());
     Head head;
     try (TorchScriptModel model = TorchScriptModel.load(contract, ai.djl.Device.cpu())) {
@@ -95,7 +96,7 @@ final class BetFtProbe {
     Dataset<Row> base = rows.select(lit(ProbeTables.BET_FT).as("probe_kind"), col("band"), col("label_kind"),
         col("balance"), col("domain"), col("split"), col("label"), col(hidden).as("features"), col("doc_id"),
         col("position"));
-    Dataset<Row> large = tables.read("large_scores", "score-large")
+    Dataset<Row> large = tables.read(Table.LARGE_SCORES)
         .select(col("doc_id"), col("position"), col("topk_ids"), col("topk_logprobs"));
     Dataset<Row> fit = base.filter(col("split").isin("train", "val"))
         .join(large, new String[] {"doc_id", "position"})

@@ -8,6 +8,7 @@ import dev.knowable.probe.MlpProbeTrainer;
 import dev.knowable.probe.MlpWeights;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.ProbeTaskSettings;
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -214,7 +215,7 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
 
   /** The rows a probe task returns: a probe_models row plus its evaluation scores as parallel arrays. */
   static StructType fitted() {
-    return ProbeTables.schema(ProbeTables.MODELS)
+    return ProbeTables.schema(Table.PROBE_MODELS)
         .add("eval_domains", DataTypes.createArrayType(DataTypes.StringType))
         .add("eval_splits", DataTypes.createArrayType(DataTypes.StringType))
         .add("eval_scores", DataTypes.createArrayType(DataTypes.DoubleType))

@@ -21,6 +21,7 @@ import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.label.LabelKind;
 import dev.knowable.probe.ProbeSettings;
 import dev.knowable.probe.ProbeTaskSettings;
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,11 +65,6 @@ public final class ProbeStage implements Stage {
         + "cross_domain, probe_comparisons";
   }
 
-  @Override
-  public List<String> outputs() {
-    return List.of(ProbeTables.METRICS, ProbeTables.MODELS, ProbeTables.CROSS_DOMAIN, ProbeTables.COMPARISONS);
-  }
-
   /** What the driver knows about probe_examples: from one aggregate query. */
   private record Populations(List<String> bands, List<String> kinds, List<String> domains,
       Map<List<String>, long[]> trainCounts) {
@@ -82,14 +78,14 @@ public final class ProbeStage implements Stage {
     ProbeSettings settings = config.probe();
     ProbeTaskSettings taskSettings = config.probeTask();
     boolean needed = false;
-    for (String t : outputs()) {
+    for (Table t : tables()) {
       needed |= tables.needsWrite(t);
     }
     if (!needed) {
       return;
     }
     List<String> kinds = settings.labelKinds().stream().map(LabelKind::tableValue).toList();
-    Dataset<Row> examples = tables.read(ProbeExamplesTable.TABLE, "label")
+    Dataset<Row> examples = tables.read(Table.PROBE_EXAMPLES)
         .filter(col("label_kind").isin(kinds.toArray()));
     if (!List.of(examples.columns()).contains(ProbeExamplesTable.BALANCE)) {
       // probe_examples written before the balance column: the paper's token balancing.
@@ -162,7 +158,7 @@ public final class ProbeStage implements Stage {
           .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeMetricsFunction::key,
               Encoders.STRING())
           .flatMapGroups(new ProbeMetricsFunction(settings.modelPair(), settings.bootstrapResamples()),
-              Encoders.row(ProbeTables.schema(ProbeTables.METRICS)));
+              Encoders.row(ProbeTables.schema(Table.PROBE_METRICS)));
 
       Map<String, Object> extras = new LinkedHashMap<>();
       extras.put("model_pair", settings.modelPair());
@@ -171,11 +167,11 @@ public final class ProbeStage implements Stage {
       extras.put("label_kinds", pops.kinds());
       extras.put("train_domains", trainDomains);
       extras.put("seeds", settings.seeds());
-      long metricRows = tables.write(ProbeTables.METRICS, metrics, List.of(), extras);
+      long metricRows = tables.write(Table.PROBE_METRICS, metrics, extras);
 
       Dataset<Row> models = fits == null
-          ? spark.createDataFrame(List.of(), ProbeTables.schema(ProbeTables.MODELS))
-          : fits.select(List.of(ProbeTables.schema(ProbeTables.MODELS).fieldNames()).stream().map(c -> col(c))
+          ? spark.createDataFrame(List.of(), ProbeTables.schema(Table.PROBE_MODELS))
+          : fits.select(List.of(ProbeTables.schema(Table.PROBE_MODELS).fieldNames()).stream().map(c -> col(c))
               .toArray(Column[]::new));
       if (settings.maxContextK() > 0) {
         extras.put("context_max_token_id", maxTokenId);
@@ -183,20 +179,20 @@ public final class ProbeStage implements Stage {
       if (fits != null) {
         extras.putAll(ProbeConvergence.counts(fits, settings, config.betFt()));
       }
-      tables.write(ProbeTables.MODELS, models, List.of("probe_kind"), extras);
+      tables.write(Table.PROBE_MODELS, models, extras);
       // The documented columns of cross_domain, in order, of the rule shared with aggregate.
-      Dataset<Row> cross = CrossDomain.overSeeds(tables.read(ProbeTables.METRICS, name()), List.of())
-          .select(Stream.of(ProbeTables.schema(ProbeTables.CROSS_DOMAIN).fieldNames()).map(c -> col(c))
+      Dataset<Row> cross = CrossDomain.overSeeds(tables.read(Table.PROBE_METRICS), List.of())
+          .select(Stream.of(ProbeTables.schema(Table.CROSS_DOMAIN).fieldNames()).map(c -> col(c))
               .toArray(Column[]::new));
-      tables.write(ProbeTables.CROSS_DOMAIN, cross, List.of(), extras);
+      tables.write(Table.CROSS_DOMAIN, cross, extras);
       // Each probe against BET and the strongest context control on the same rows, paired,
       // documents resampled.
       Dataset<Row> comparisons = allScored
           .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) PairedComparisons::key,
               Encoders.STRING())
           .flatMapGroups(new PairedComparisons(settings.modelPair(), settings.bootstrapResamples(), true),
-              Encoders.row(ProbeTables.schema(ProbeTables.COMPARISONS)));
-      tables.write(ProbeTables.COMPARISONS, comparisons, List.of(), extras);
+              Encoders.row(ProbeTables.schema(Table.PROBE_COMPARISONS)));
+      tables.write(Table.PROBE_COMPARISONS, comparisons, extras);
       LOG.info("Probe stage wrote {} metric rows", metricRows);
     } finally {
       if (allScored != null) {

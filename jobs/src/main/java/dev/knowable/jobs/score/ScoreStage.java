@@ -19,7 +19,7 @@ import dev.knowable.model.ModelContract;
 import dev.knowable.model.ModelException;
 import dev.knowable.model.ModelPair;
 import dev.knowable.model.ScoreRequest;
-import dev.knowable.schema.TableSchema;
+import dev.knowable.tables.Table;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -88,21 +88,16 @@ public final class ScoreStage implements Stage {
         : "large model: per-token entropy (the confidence target) and top-k log-probs";
   }
 
-  public String table() {
-    return role + "_scores";
+  public Table table() {
+    return Table.scores(role);
   }
 
   /**
    * Documents this stage did not score: token ids outside the model's vocabulary, or NaN /
    * infinite outputs (knowable.score.on-non-finite = reject).
    */
-  public String rejectsTable() {
-    return role + "_rejects";
-  }
-
-  @Override
-  public List<String> outputs() {
-    return List.of(table(), rejectsTable());
+  public Table rejectsTable() {
+    return Table.rejectsOf(role);
   }
 
   static final String REJECTS_NOTE = "non_finite_documents";
@@ -132,7 +127,7 @@ public final class ScoreStage implements Stage {
       throw new ConfigException("knowable.models." + role + ".path is not set");
     }
     ModelContract contract = ModelContract.read(Paths.get(settings.path()));
-    String tokensFingerprint = String.valueOf(tables.readManifest("tokens").get("tokenizer_sha256"));
+    String tokensFingerprint = String.valueOf(tables.readManifest(Table.TOKENS).get("tokenizer_sha256"));
     ModelPair.requireTokenizer(config, tokensFingerprint, "the tokens table of run " + config.runId());
     if (config.tokenize().maxTokens() > contract.maxContext()) {
       throw new ConfigException("knowable.tokenize.max-tokens=" + config.tokenize().maxTokens() + " exceeds the "
@@ -152,14 +147,14 @@ public final class ScoreStage implements Stage {
     // Hidden-state storage (small only): one schema decision, one encoder (HiddenEncoder).
     HiddenStorage storage = role.equals(SMALL) ? config.hiddenStorage() : HiddenStorage.FLOAT32_ALL;
     LongAccumulator clamped = spark.sparkContext().longAccumulator("hidden values clamped");
-    StructType schema = SparkSchemas.withPatternColumns(TableSchema.of(table()), hiddenColumns,
+    StructType schema = SparkSchemas.withPatternColumns(table().schema(), hiddenColumns,
         storage.dtype().sqlType());
     boolean failOnNonFinite = config.score().onNonFinite() == KnowableConfig.OnNonFinite.FAIL;
     ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
         new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), new HiddenEncoder(storage, clamped),
         config.tokenize().maxTokens(), config.tokenize().overlapTokens(), failOnNonFinite);
 
-    Dataset<Row> all = tables.read("tokens", "tokenize");
+    Dataset<Row> all = tables.read(Table.TOKENS);
     // Ids the embedding has no row for; a negative id as well (a corrupt table). Such
     // documents are few: their reject rows are collected, the rest is scored.
     String outside = "filter(token_ids, x -> x < 0 OR x >= " + contract.vocabSize() + ")";
@@ -183,9 +178,8 @@ public final class ScoreStage implements Stage {
     }
     Dataset<Row> tokens = all.filter(functions.not(outOfRange)).select("doc_id", "split", "token_ids", "domain", "shard");
     int shards = config.tokenize().shards();
-    List<String> partitionBy = TableSchema.of(table()).partitionBy();
     // Shards of an earlier attempt are reused only if computed from this very tokens table.
-    String upstream = "tokens committed_at " + tables.readManifest("tokens").get("committed_at");
+    String upstream = "tokens committed_at " + tables.readManifest(Table.TOKENS).get("committed_at");
     ShardedTable sharded = new ShardedTable(spark, tables, config.fingerprint(table()), table(), shards, upstream);
     long start = System.nanoTime();
     List<ShardedTable.Shard> done = sharded.computeMissing((k, write) -> {
@@ -201,7 +195,7 @@ public final class ScoreStage implements Stage {
         throw nonFiniteFailure(bad.get(0));
       }
       return Map.of(REJECTS_NOTE, bad.stream().map(NonFinite::toMap).toList());
-    }, partitionBy, 2 * Math.max(1, spark.sparkContext().defaultParallelism()));
+    }, 2 * Math.max(1, spark.sparkContext().defaultParallelism()));
 
     List<NonFinite> rejected = new ArrayList<>();
     for (ShardedTable.Shard s : done) {
@@ -214,7 +208,7 @@ public final class ScoreStage implements Stage {
       throw nonFiniteFailure(rejected.get(0)); // reused shards of an attempt under on-non-finite = reject
     }
     // The rejects table goes first: the scores table's manifest is what says the stage is done.
-    tables.write(rejectsTable(), rejectRows(spark, outOfVocabulary, rejected), List.of(),
+    tables.write(rejectsTable(), rejectRows(spark, outOfVocabulary, rejected),
         Map.of("rejected_documents", outOfVocabulary.size() + rejected.size(), "out_of_vocabulary_documents",
             outOfVocabulary.size(), "non_finite_documents", rejected.size(), "vocab_size", contract.vocabSize()));
 
@@ -242,7 +236,7 @@ public final class ScoreStage implements Stage {
           storage.positionsNote());
     }
     // Counted over what was written: a NaN that slipped past the check would show here.
-    long positions = sharded.publish(done, partitionBy, extras,
+    long positions = sharded.publish(done, extras,
         staged -> {
           Map<String, Object> stats = new LinkedHashMap<>();
           stats.put("non_finite_entropies",

@@ -3,6 +3,7 @@ package dev.knowable.jobs.tables;
 import dev.knowable.config.ConfigException;
 import dev.knowable.hidden.HiddenDtype;
 import dev.knowable.label.Band;
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +38,7 @@ public final class HiddenStates {
    * have no features.
    */
   public static void requireStoredFor(RunTables tables, List<Band> bands) {
-    Object stored = tables.readManifest("small_scores").get(BANDS_KEY);
+    Object stored = tables.readManifest(Table.SMALL_SCORES).get(BANDS_KEY);
     if (!(stored instanceof List<?> list) || list.isEmpty()) {
       return;
     }
@@ -58,7 +59,7 @@ public final class HiddenStates {
 
   /** The dtype small_scores of this run was written with. */
   public static HiddenDtype dtype(RunTables tables) {
-    Map<String, Object> manifest = tables.readManifest("small_scores");
+    Map<String, Object> manifest = tables.readManifest(Table.SMALL_SCORES);
     Object d = manifest.get(MANIFEST_KEY);
     return d == null ? HiddenDtype.FLOAT32 : HiddenDtype.parse(String.valueOf(d));
   }

@@ -2,6 +2,7 @@ package dev.knowable.jobs.tables;
 
 import dev.knowable.label.Balancing;
 import dev.knowable.label.Band;
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +14,11 @@ import org.apache.spark.sql.types.StructType;
  * balancing column, the hidden-state columns and their layers, and its bands resolved to nats.
  */
 public final class ProbeExamplesTable {
-  /** The table the label stage writes. */
-  public static final String TABLE = "probe_examples";
+  /**
+   * The table the label stage writes, by folder name: @deprecated report only until converted
+   * (stages use {@link Table#PROBE_EXAMPLES}).
+   */
+  public static final String TABLE = Table.PROBE_EXAMPLES.tableName();
 
   /** Hidden-state columns of small_scores and probe_examples. */
   public static final Pattern HIDDEN_COLUMN = Pattern.compile("hidden_l([0-9]+)");
@@ -53,7 +57,7 @@ public final class ProbeExamplesTable {
     if (spec.unit() == Band.Unit.NATS) {
       return spec.toBand();
     }
-    if (tables.readManifest(TABLE, runId).get("bands") instanceof List<?> list) {
+    if (tables.readManifest(Table.PROBE_EXAMPLES, runId).get("bands") instanceof List<?> list) {
       for (Object o : list) {
         if (o instanceof Map<?, ?> b && spec.name().equals(b.get("band"))) {
           return Band.fromManifestEntry(b);

@@ -1,16 +1,15 @@
 package dev.knowable.jobs.tables;
 
+import dev.knowable.tables.Table;
 import java.util.List;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-/** Names and row layouts of the tables the probe stage writes (described in data-schemas/). */
+/**
+ * Row layouts and values of the tables the probe stage writes (described in data-schemas/;
+ * their names are {@link Table#PROBE_METRICS} and the other constants of the registry).
+ */
 public final class ProbeTables {
-  public static final String METRICS = "probe_metrics";
-  public static final String MODELS = "probe_models";
-  public static final String CROSS_DOMAIN = "cross_domain";
-  public static final String COMPARISONS = "probe_comparisons";
-
   /** probe_kind values. */
   public static final String LINEAR = "linear";
   public static final String MLP = "mlp";
@@ -36,7 +35,7 @@ public final class ProbeTables {
   private ProbeTables() {}
 
   /** The declared columns of a table, in data-schemas order. */
-  public static StructType schema(String table) {
+  public static StructType schema(Table table) {
     return SparkSchemas.of(table);
   }
 }

@@ -8,6 +8,7 @@ import dev.knowable.config.KnowableConfig.IfExists;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.io.BuildInfo;
 import dev.knowable.jobs.runtime.SparkJobGroup;
+import dev.knowable.tables.Table;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -169,6 +170,79 @@ public final class RunTables {
       return e;
     }
   }
+
+  // Typed access: the stages name their tables through the registry (dev.knowable.tables.Table),
+  // which supplies the folder name, the producing stage of a missing table and the partitioning.
+
+  /** The final folder of {@code table} for this run. */
+  public Path tablePath(Table table) {
+    return tablePath(table.tableName());
+  }
+
+  /** The final folder of {@code table} for another run under the same output root. */
+  public Path tablePath(Table table, String runId) {
+    return tablePath(table.tableName(), runId);
+  }
+
+  /** True when the table of this run has been fully published. */
+  public boolean isCommitted(Table table) {
+    return isCommitted(table.tableName());
+  }
+
+  /** True when the table of a run under the same output root has been fully published. */
+  public boolean isCommitted(Table table, String runId) {
+    return isCommitted(table.tableName(), runId);
+  }
+
+  /** {@link #needsWrite(String)} of a registry table. */
+  public boolean needsWrite(Table table) {
+    return needsWrite(table.tableName());
+  }
+
+  /** Reads a committed table of this run; fails naming the stage that writes it when it is missing. */
+  public Dataset<Row> read(Table table) {
+    return read(table.tableName(), table.stage());
+  }
+
+  /** Reads this run's manifest of {@code table} as a map. */
+  public Map<String, Object> readManifest(Table table) {
+    return readManifest(table.tableName());
+  }
+
+  /** Reads the manifest of {@code table} of a run under the same output root as a map. */
+  public Map<String, Object> readManifest(Table table, String runId) {
+    return readManifest(table.tableName(), runId);
+  }
+
+  /** Writes and publishes {@code data} partitioned as the registry says ({@link #write(String, Dataset, List, Map)}). */
+  public long write(Table table, Dataset<Row> data, Map<String, Object> extras) {
+    return write(table.tableName(), data, table.partitionBy(), extras);
+  }
+
+  /** {@link #write(Table, Dataset, Map)} with manifest entries computed from the staged table. */
+  public long write(Table table, Dataset<Row> data, Map<String, Object> extras,
+      java.util.function.Function<Dataset<Row>, Map<String, Object>> stagedCounts) {
+    return write(table.tableName(), data, table.partitionBy(), extras, stagedCounts);
+  }
+
+  /** {@link #commit(String, Path, List, Map, java.util.function.Function, long)}, partitioned as the registry says. */
+  public long commit(Table table, Path staging, Map<String, Object> extras,
+      java.util.function.Function<Dataset<Row>, Map<String, Object>> stagedCounts, long startNanos) {
+    return commit(table.tableName(), staging, table.partitionBy(), extras, stagedCounts, startNanos);
+  }
+
+  /** {@code <output>/<table>/_staging}: where a table is written before it is published. */
+  public Path stagingRoot(Table table) {
+    return stagingRoot(table.tableName());
+  }
+
+  /** Refuses to write into a table folder that holds foreign files ({@link #requireOnlyRunFolders(String)}). */
+  public void requireOnlyRunFolders(Table table) {
+    requireOnlyRunFolders(table.tableName());
+  }
+
+  // By folder name: RunSql (any folder under the output root) and, until it is converted, the
+  // report. @deprecated report only until converted: stages use the Table overloads above.
 
   /** The final folder of {@code table} for this run. */
   public Path tablePath(String table) {

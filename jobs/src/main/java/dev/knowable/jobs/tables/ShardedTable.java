@@ -2,6 +2,7 @@ package dev.knowable.jobs.tables;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knowable.jobs.runtime.SparkJobGroup;
+import dev.knowable.tables.Table;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -73,7 +74,8 @@ public final class ShardedTable {
 
   private final SparkSession spark;
   private final RunTables tables;
-  private final String table;
+  private final Table table;
+  private final List<String> partitionBy;
   private final int shards;
   private final String fingerprint;
   private final String upstream;
@@ -83,11 +85,12 @@ public final class ShardedTable {
    * @param upstream identifies the input the shards are computed from (e.g. the tokens table's
    *     commit time): shards of an older input are not reused
    */
-  public ShardedTable(SparkSession spark, RunTables tables, String fingerprint, String table, int shards,
+  public ShardedTable(SparkSession spark, RunTables tables, String fingerprint, Table table, int shards,
       String upstream) {
     this.spark = spark;
     this.tables = tables;
     this.table = table;
+    this.partitionBy = table.partitionBy();
     this.shards = shards;
     this.fingerprint = fingerprint;
     this.upstream = upstream;
@@ -103,7 +106,7 @@ public final class ShardedTable {
    * Reuses the committed shards that match this run and computes the others with {@code job},
    * {@code parallelism} shard jobs at a time. Returns every shard, in shard order.
    */
-  public List<Shard> computeMissing(ShardJob job, List<String> partitionBy, int parallelism) {
+  public List<Shard> computeMissing(ShardJob job, int parallelism) {
     Map<Integer, Shard> done = new java.util.TreeMap<>();
     try {
       done.putAll(reusable(partitionBy));
@@ -170,7 +173,7 @@ public final class ShardedTable {
    * Publishes the assembled table (every shard committed) with a manifest that also records
    * how many shards were reused; removes the markers afterwards.
    */
-  public long publish(List<Shard> all, List<String> partitionBy, Map<String, Object> extras,
+  public long publish(List<Shard> all, Map<String, Object> extras,
       Function<Dataset<Row>, Map<String, Object>> stagedCounts, long startNanos) {
     if (all.size() != shards) {
       throw new IllegalStateException(table + ": " + all.size() + " of " + shards + " shards committed; cannot publish");
@@ -183,7 +186,7 @@ public final class ShardedTable {
     } catch (IOException e) {
       throw new IllegalStateException("Cannot create " + assembly + ": " + e.getMessage(), e);
     }
-    long rows = tables.commit(table, assembly, partitionBy, m, stagedCounts, startNanos);
+    long rows = tables.commit(table, assembly, m, stagedCounts, startNanos);
     Path markers = new Path(tables.tablePath(table), MARKERS);
     try {
       fs().delete(markers, true);
@@ -240,7 +243,7 @@ public final class ShardedTable {
         }
       }
       Map<String, Object> marker = new LinkedHashMap<>();
-      marker.put("table", table);
+      marker.put("table", table.tableName());
       marker.put("shard", k);
       marker.put("shards", shards);
       marker.put("config_fingerprint", fingerprint);

@@ -1,6 +1,7 @@
 package dev.knowable.jobs.tables;
 
 import dev.knowable.schema.TableSchema;
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.types.DataType;
@@ -14,6 +15,11 @@ public final class SparkSchemas {
   /** The declared fixed columns of a table, in the declared order (partition columns included). */
   public static StructType of(String table) {
     return fixedColumns(TableSchema.of(table));
+  }
+
+  /** {@link #of(String)} of a registry table. */
+  public static StructType of(Table table) {
+    return fixedColumns(table.schema());
   }
 
   public static StructType fixedColumns(TableSchema schema) {
@@ -73,6 +79,11 @@ public final class SparkSchemas {
       }
     }
     return problems;
+  }
+
+  /** {@link #mismatches(TableSchema, StructType)} for a registry table. */
+  public static List<String> mismatches(Table table, StructType actual) {
+    return mismatches(table.schema(), actual);
   }
 
   /** {@link #mismatches(TableSchema, StructType)} for a table by name. */

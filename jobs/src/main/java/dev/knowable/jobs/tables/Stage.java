@@ -1,6 +1,7 @@
 package dev.knowable.jobs.tables;
 
 import dev.knowable.config.KnowableConfig;
+import dev.knowable.tables.Table;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
@@ -16,8 +17,21 @@ public interface Stage {
   /** One line for --help. */
   String description();
 
-  /** The tables this stage writes. */
-  List<String> outputs();
+  /**
+   * The tables this stage writes: those the registry names it as the producer of, so a table
+   * and its stage are declared once ({@link Table#stage()}).
+   */
+  default List<Table> tables() {
+    return Table.producedBy(name());
+  }
+
+  /**
+   * The folder names of {@link #tables()}. Derived, not overridden (the report still overrides
+   * it with the same empty list until it is converted).
+   */
+  default List<String> outputs() {
+    return tables().stream().map(Table::tableName).toList();
+  }
 
   /**
    * Called for every stage of an invocation before the first one runs, for checks that need

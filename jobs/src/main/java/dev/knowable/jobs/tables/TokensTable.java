@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.expr;
 import dev.knowable.config.ConfigException;
 import dev.knowable.config.KnowableConfig;
 import dev.knowable.probe.ProbeSettings;
+import dev.knowable.tables.Table;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import org.apache.spark.sql.Dataset;
@@ -38,7 +39,7 @@ public final class TokensTable {
    * baselines with k > 2: probe_examples itself keeps only the current and previous id.
    */
   public static Dataset<Row> withContextIds(Dataset<Row> examples, RunTables tables) {
-    Dataset<Row> tokens = tables.read("tokens", "tokenize").select("doc_id", "token_ids");
+    Dataset<Row> tokens = tables.read(Table.TOKENS).select("doc_id", "token_ids");
     return examples.join(tokens, "doc_id")
         .withColumn(CONTEXT_IDS, expr("transform(sequence(0, "
             + (ProbeSettings.MAX_CONTEXT_K - 1) + "), j -> IF(position - j >= 0, element_at(token_ids, position - j + 1),"

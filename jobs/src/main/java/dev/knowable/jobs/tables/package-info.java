@@ -9,8 +9,11 @@
  * documents ({@link dev.knowable.jobs.tables.ScoresTable}), stored hidden states
  * ({@link dev.knowable.jobs.tables.HiddenStates}), the tokenizer and context ids
  * ({@link dev.knowable.jobs.tables.TokensTable}), probe_examples' columns and resolved bands
- * ({@link dev.knowable.jobs.tables.ProbeExamplesTable}) and the probe tables' names and layouts
- * ({@link dev.knowable.jobs.tables.ProbeTables}). It may depend on common/ and on
+ * ({@link dev.knowable.jobs.tables.ProbeExamplesTable}) and the probe tables' layouts
+ * ({@link dev.knowable.jobs.tables.ProbeTables}). Tables are named through the registry in
+ * common ({@link dev.knowable.tables.Table}): it gives each table's folder, the stage that
+ * writes it (a stage's outputs, the stage a missing table names) and its partitioning, so
+ * stages never retype them. It may depend on common/ and on
  * {@code dev.knowable.jobs.runtime} only, never on a stage package, on
  * {@code dev.knowable.jobs.evaluate} or on {@code dev.knowable.jobs.cli}; the stage packages,
  * evaluate and the CLI depend on it.

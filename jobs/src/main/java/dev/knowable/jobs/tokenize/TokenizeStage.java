@@ -7,13 +7,12 @@ import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.tables.Stage;
 import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.model.ModelPair;
-import dev.knowable.schema.TableSchema;
+import dev.knowable.tables.Table;
 import dev.knowable.tokenize.TextTokenizer;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
@@ -46,20 +45,15 @@ public final class TokenizeStage implements Stage {
   }
 
   @Override
-  public List<String> outputs() {
-    return List.of("tokens");
-  }
-
-  @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
-    if (!tables.needsWrite("tokens")) {
+    if (!tables.needsWrite(Table.TOKENS)) {
       return;
     }
     Path tokenizerFile = TokensTable.tokenizerPath(config).toAbsolutePath();
     String fingerprint = TextTokenizer.get(tokenizerFile).fingerprint();
     ModelPair.requireTokenizer(config, fingerprint, "tokenizer " + tokenizerFile);
-    Dataset<Row> documents = tables.read("documents", "ingest");
-    StructType schema = SparkSchemas.of("tokens");
+    Dataset<Row> documents = tables.read(Table.DOCUMENTS);
+    StructType schema = SparkSchemas.of(Table.TOKENS);
     boolean truncate = config.tokenize().longDocuments() == KnowableConfig.LongDocuments.TRUNCATE;
     // Window mode keeps every id: the cap is then only the int array length.
     int maxTokens = truncate ? config.tokenize().maxTokens() : Integer.MAX_VALUE;
@@ -76,8 +70,8 @@ public final class TokenizeStage implements Stage {
     extras.put("window_overlap_tokens", config.tokenize().overlapTokens());
     extras.put("shards", shards);
     long start = System.nanoTime();
-    long rows = tables.write("tokens", tokens, TableSchema.of("tokens").partitionBy(), extras);
-    Row totals = tables.read("tokens", name()).selectExpr("sum(n_tokens)", "sum(n_tokens_full)",
+    long rows = tables.write(Table.TOKENS, tokens, extras);
+    Row totals = tables.read(Table.TOKENS).selectExpr("sum(n_tokens)", "sum(n_tokens_full)",
         "sum(CAST(n_tokens < n_tokens_full AS INT))").first();
     LOG.info("tokenize: {} documents, {} tokens kept of {} ({} documents truncated to {}), {} s", rows,
         totals.get(0), totals.get(1), totals.get(2), truncate ? maxTokens : "-",

@@ -10,6 +10,7 @@ import dev.knowable.jobs.cli.Main;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.SparkSchemas;
 import dev.knowable.jobs.SparkTestBase;
+import dev.knowable.tables.Table;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -117,15 +118,15 @@ class AggregateStageTest extends SparkTestBase {
     assertThat(mi.<Double>getAs("auc_difference")).isCloseTo(0.51 - 0.64, within(1e-12));
     assertThat(mi.<Double>getAs("difference_ci_low")).isEqualTo(-0.2);
 
-    for (String t : AggregateStage.TABLES) {
-      assertThat(SparkSchemas.mismatches(t, ta.read(t, "aggregate").schema())).as(t).isEmpty();
+    for (Table t : new AggregateStage().tables()) {
+      assertThat(SparkSchemas.mismatches(t, ta.read(t).schema())).as(t.tableName()).isEmpty();
     }
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:"); Statement st = db.createStatement()) {
-      for (String t : AggregateStage.TABLES) {
+      for (Table t : new AggregateStage().tables()) {
         ResultSet r = st.executeQuery("SELECT count(*) FROM read_parquet('" + tmp.resolve("out") + "/" + t
             + "/*/*.parquet', hive_partitioning = true) WHERE run_id = 'agg'");
         r.next();
-        assertThat(r.getLong(1)).as("DuckDB rows of %s", t).isEqualTo(ta.read(t, "aggregate").count());
+        assertThat(r.getLong(1)).as("DuckDB rows of %s", t).isEqualTo(ta.read(t).count());
       }
       ResultSet r = st.executeQuery("SELECT auc_mean, auc_std, n_seeds FROM read_parquet('" + tmp.resolve("out")
           + "/agg_cross_domain/*/*.parquet') WHERE source_run_id = 'r1' AND probe_kind = 'mlp' "

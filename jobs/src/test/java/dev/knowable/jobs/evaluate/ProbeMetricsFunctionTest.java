@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.knowable.jobs.tables.ProbeTables;
 
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -27,7 +28,7 @@ class ProbeMetricsFunctionTest {
         label, doc, position}, SCORED);
   }
 
-  private static final StructType METRICS = ProbeTables.schema(ProbeTables.METRICS);
+  private static final StructType METRICS = ProbeTables.schema(Table.PROBE_METRICS);
 
   /** The function's rows with the probe_metrics schema attached, so columns read by name. */
   private static List<Row> metrics(List<Row> rows) {

@@ -16,6 +16,7 @@ import dev.knowable.model.ModelContract;
 import dev.knowable.model.ScoreRequest;
 import dev.knowable.model.SequenceScores;
 import dev.knowable.model.TorchScriptModel;
+import dev.knowable.tables.Table;
 import dev.knowable.tokenize.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -105,7 +106,7 @@ class BetFtStageTest extends SparkTestBase {
 
   private static Map<String, Double> aucs(RunTables tables, String kind) {
     Map<String, Double> out = new HashMap<>();
-    for (Row r : tables.read(ProbeTables.METRICS, "probe").filter("probe_kind = '" + kind + "'").collectAsList()) {
+    for (Row r : tables.read(Table.PROBE_METRICS).filter("probe_kind = '" + kind + "'").collectAsList()) {
       out.put(r.getAs("train_domain") + "/" + r.getAs("eval_domain") + "/" + r.getAs("eval_split"), r.getAs("auc"));
     }
     return out;
@@ -124,7 +125,7 @@ class BetFtStageTest extends SparkTestBase {
     for (String k : bet.keySet()) {
       assertThat(betFt.get(k)).as(k).isCloseTo(bet.get(k), org.assertj.core.data.Offset.offset(1e-3));
     }
-    Map<String, Object> models = tables.readManifest(ProbeTables.MODELS);
+    Map<String, Object> models = tables.readManifest(Table.PROBE_MODELS);
     assertThat(((Number) models.get("bet_ft_fits")).longValue()).isEqualTo(3);
     assertThat(((Number) models.get("bet_ft_kept_own_head")).longValue()).isEqualTo(3);
   }
@@ -139,7 +140,7 @@ class BetFtStageTest extends SparkTestBase {
     assertThat(betFt.keySet()).anySatisfy(k -> assertThat(Math.abs(betFt.get(k) - bet.get(k))).isGreaterThan(1e-3));
     // Thresholded like BET: one threshold per fit, chosen on the train domain's val split, so
     // on that very set its accuracy is the best any threshold reaches, and never above it elsewhere.
-    List<Row> rows = tables.read(ProbeTables.METRICS, "probe").filter("probe_kind = 'bet_ft'").collectAsList();
+    List<Row> rows = tables.read(Table.PROBE_METRICS).filter("probe_kind = 'bet_ft'").collectAsList();
     Map<String, java.util.Set<String>> thresholds = new HashMap<>();
     for (Row r : rows) {
       assertThat(r.<Object>getAs("layer")).isNull();
@@ -155,7 +156,7 @@ class BetFtStageTest extends SparkTestBase {
       }
     }
     assertThat(thresholds).hasSize(3).allSatisfy((domain, t) -> assertThat(t).as(domain).hasSize(1));
-    List<Row> fits = tables.read(ProbeTables.MODELS, "probe").filter("probe_kind = 'bet_ft'").collectAsList();
+    List<Row> fits = tables.read(Table.PROBE_MODELS).filter("probe_kind = 'bet_ft'").collectAsList();
     assertThat(fits).hasSize(3);
     for (Row f : fits) {
       assertThat(f.<Integer>getAs("input_dim")).isEqualTo(64);
@@ -166,10 +167,10 @@ class BetFtStageTest extends SparkTestBase {
     // Fine-tuning toward the large model moved the head on at least one fit.
     assertThat(fits).anySatisfy(f -> assertThat(f.<Integer>getAs("best_epoch")).isPositive());
     // BET-FT is a baseline of probe_comparisons, next to BET; the linear probe is compared with it.
-    List<Row> cmp = tables.read(ProbeTables.COMPARISONS, "probe").collectAsList();
+    List<Row> cmp = tables.read(Table.PROBE_COMPARISONS).collectAsList();
     assertThat(cmp).extracting(r -> r.<String>getAs("baseline_kind")).contains("bet", "bet_ft");
     assertThat(cmp).extracting(r -> r.<String>getAs("probe_kind")).containsOnly("linear");
-    Map<String, Object> models = tables.readManifest(ProbeTables.MODELS);
+    Map<String, Object> models = tables.readManifest(Table.PROBE_MODELS);
     assertThat(((Number) models.get("bet_ft_fits")).longValue()).isEqualTo(3);
     assertThat(((Number) models.get("logistic_fits")).longValue()).isEqualTo(3);
   }

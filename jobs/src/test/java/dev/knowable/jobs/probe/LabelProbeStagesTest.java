@@ -9,9 +9,9 @@ import dev.knowable.jobs.ScoreFixtures;
 import dev.knowable.jobs.SparkTestBase;
 import dev.knowable.jobs.label.LabelStage;
 import dev.knowable.jobs.tables.ProbeExamplesTable;
-import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.SparkSchemas;
+import dev.knowable.tables.Table;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -94,11 +94,11 @@ class LabelProbeStagesTest extends SparkTestBase {
         "class_balanced");
 
     new ProbeStage().run(spark, config, tables);
-    for (String t : List.of(ProbeTables.METRICS, ProbeTables.MODELS, ProbeTables.CROSS_DOMAIN,
-        ProbeTables.COMPARISONS)) {
-      assertThat(SparkSchemas.mismatches(t, tables.read(t, "probe").schema())).as(t).isEmpty();
+    for (Table t : List.of(Table.PROBE_METRICS, Table.PROBE_MODELS, Table.CROSS_DOMAIN,
+        Table.PROBE_COMPARISONS)) {
+      assertThat(SparkSchemas.mismatches(t, tables.read(t).schema())).as(t.tableName()).isEmpty();
     }
-    List<Row> metrics = tables.read(ProbeTables.METRICS, "probe").collectAsList();
+    List<Row> metrics = tables.read(Table.PROBE_METRICS).collectAsList();
     Set<String> seen = new HashSet<>();
     for (Row r : metrics) {
       seen.add(r.getAs("probe_kind") + "/" + r.getAs("train_domain") + "/" + r.getAs("eval_domain") + "/"
@@ -125,15 +125,15 @@ class LabelProbeStagesTest extends SparkTestBase {
         assertThat((Double) r.getAs("auc")).as("linear %s", r).isGreaterThan(0.8);
       }
     }
-    assertThat(tables.read(ProbeTables.MODELS, "probe").count()).isEqualTo(3 + 3 * 2 + 3 * 2 + 3);
-    Map<String, Object> models = tables.readManifest(ProbeTables.MODELS);
+    assertThat(tables.read(Table.PROBE_MODELS).count()).isEqualTo(3 + 3 * 2 + 3 * 2 + 3);
+    Map<String, Object> models = tables.readManifest(Table.PROBE_MODELS);
     // 4 epochs with patience 5 cannot stop early: every MLP fit reaches the cap, and says so.
     assertThat(((Number) models.get("mlp_fits")).longValue()).isEqualTo(6);
     assertThat(((Number) models.get("mlp_stopped_at_cap")).longValue()).isEqualTo(6);
-    assertThat(tables.read(ProbeTables.MODELS, "probe").filter("probe_kind = 'mlp' AND converged").count())
+    assertThat(tables.read(Table.PROBE_MODELS).filter("probe_kind = 'mlp' AND converged").count())
         .isZero();
     recomputeFromExamples(tables);
-    assertThat(tables.read(ProbeTables.CROSS_DOMAIN, "probe").filter("probe_kind = 'mlp'").first()
+    assertThat(tables.read(Table.CROSS_DOMAIN).filter("probe_kind = 'mlp'").first()
         .<Long>getAs("n_seeds")).isEqualTo(2L);
     checkComparisons(tables);
   }
@@ -148,11 +148,11 @@ class LabelProbeStagesTest extends SparkTestBase {
         .select("small_entropy", "label", "hidden_l2").collectAsList();
     double[] hs = test.stream().mapToDouble(r -> r.getFloat(0)).toArray();
     int[] y = test.stream().mapToInt(r -> r.getInt(1)).toArray();
-    Row bet = tables.read(ProbeTables.METRICS, "probe").filter("probe_kind = 'bet' AND train_domain = 'all' "
+    Row bet = tables.read(Table.PROBE_METRICS).filter("probe_kind = 'bet' AND train_domain = 'all' "
         + "AND eval_domain = 'all' AND eval_split = 'test'").first();
     assertThat(bet.<Double>getAs("auc")).isCloseTo(dev.knowable.metrics.RocAuc.exact(hs, y),
         org.assertj.core.data.Offset.offset(1e-12));
-    Row model = tables.read(ProbeTables.MODELS, "probe").filter("probe_kind = 'linear' AND layer = 2 "
+    Row model = tables.read(Table.PROBE_MODELS).filter("probe_kind = 'linear' AND layer = 2 "
         + "AND train_domain = 'all'").first();
     List<Float> w = model.getList(model.fieldIndex("w1"));
     float b = model.<Float>getList(model.fieldIndex("b1")).get(0);
@@ -165,7 +165,7 @@ class LabelProbeStagesTest extends SparkTestBase {
       }
       p[i] = 1 / (1 + Math.exp(-m));
     }
-    Row linear = tables.read(ProbeTables.METRICS, "probe").filter("probe_kind = 'linear' AND layer = 2 "
+    Row linear = tables.read(Table.PROBE_METRICS).filter("probe_kind = 'linear' AND layer = 2 "
         + "AND train_domain = 'all' AND eval_domain = 'all' AND eval_split = 'test'").first();
     // Weights are stored as floats: the ranking may move by a hair.
     assertThat(linear.<Double>getAs("auc")).isCloseTo(dev.knowable.metrics.RocAuc.exact(p, y),
@@ -205,11 +205,11 @@ class LabelProbeStagesTest extends SparkTestBase {
     } finally {
       spark.conf().set("spark.sql.shuffle.partitions", before);
     }
-    for (String t : List.of(ProbeTables.METRICS, ProbeTables.MODELS, ProbeTables.COMPARISONS)) {
-      Dataset<Row> x = ta.read(t, "probe");
-      Dataset<Row> y = tb.read(t, "probe").select(x.columns()[0],
+    for (Table t : List.of(Table.PROBE_METRICS, Table.PROBE_MODELS, Table.PROBE_COMPARISONS)) {
+      Dataset<Row> x = ta.read(t);
+      Dataset<Row> y = tb.read(t).select(x.columns()[0],
           java.util.Arrays.copyOfRange(x.columns(), 1, x.columns().length));
-      assertThat(x.count()).as(t).isPositive();
+      assertThat(x.count()).as(t.tableName()).isPositive();
       assertThat(x.exceptAll(y).count()).as("%s rows of run a missing from run b", t).isZero();
       assertThat(y.exceptAll(x).count()).as("%s rows of run b missing from run a", t).isZero();
     }
@@ -221,8 +221,8 @@ class LabelProbeStagesTest extends SparkTestBase {
    * metrics of the two on that set (the same rows), the difference is theirs.
    */
   private static void checkComparisons(RunTables tables) {
-    tables.read(ProbeTables.METRICS, "probe").createOrReplaceTempView("m");
-    tables.read(ProbeTables.COMPARISONS, "probe").createOrReplaceTempView("c");
+    tables.read(Table.PROBE_METRICS).createOrReplaceTempView("m");
+    tables.read(Table.PROBE_COMPARISONS).createOrReplaceTempView("c");
     // 3 probes (linear, mlp x 2 seeds) x 3 baselines (bet, combined, best single context) x 3 train x 3 eval
     // domains x 2 splits.
     assertThat(sql("SELECT count(*) FROM c").get(0).getLong(0)).isEqualTo(3 * 3 * 3 * 3 * 2);
