@@ -7,9 +7,16 @@ import dev.knowable.model.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -20,7 +27,8 @@ import org.junit.jupiter.api.Test;
  * from the import lines of jobs/src/main/java and from the fully-qualified names in its code
  * (comments aside): runtime depends on nothing else of jobs/; tables only on runtime; evaluate
  * only on tables and runtime; stage packages are siblings: they never depend on the CLI nor on
- * another stage package (except the edges listed in {@link #ALLOWED}).
+ * another stage package (except the edges listed in {@link #ALLOWED}, none today). And no
+ * package of jobs/, nor the table registry in common, is part of an import cycle.
  */
 class PackageRulesTest {
   private static final String JOBS = "dev.knowable.jobs";
@@ -30,19 +38,28 @@ class PackageRulesTest {
   private static final Set<String> LAYERS = Set.of("cli", "tables", "runtime", "evaluate");
   /**
    * Known edges that break a rule, as "file's class -> imported class", each with its reason.
-   * AggregateStage names the stage that wrote each table of its runs table from the CLI's stage
-   * list. No stage -> stage edge is left: what stages share lives in tables and evaluate.
+   * None is left: what stages share lives in tables and evaluate, and which stage wrote a table
+   * comes from the table registry (dev.knowable.tables.Table), not from the CLI's stage list.
    */
-  static final Set<String> ALLOWED =
-      Set.of("dev.knowable.jobs.aggregate.AggregateStage -> dev.knowable.jobs.cli.Stages");
+  static final Set<String> ALLOWED = Set.of();
+  /** Any package of the project named by an import: the segments before the first class name. */
+  private static final Pattern ANY_IMPORT =
+      Pattern.compile("^import\\s+(?:static\\s+)?(dev\\.knowable(?:\\.[a-z_]\\w*)*)\\.[A-Z]", Pattern.MULTILINE);
+  /** A fully-qualified class of the project named in code. */
+  private static final Pattern ANY_QUALIFIED = Pattern.compile("\\bdev\\.knowable(?:\\.[a-z_]\\w*)+(?=\\.[A-Z])");
+  /** The table registry: Spark-free, in common, read by config and the jobs; it must sit in no cycle. */
+  private static final String REGISTRY = "dev.knowable.tables";
   private static final Pattern PACKAGE = Pattern.compile("^package\\s+([\\w.]+)\\s*;", Pattern.MULTILINE);
   private static final Pattern IMPORT =
       Pattern.compile("^import\\s+(?:static\\s+)?(dev\\.knowable\\.jobs(?:\\.[\\w*]+)*)\\s*;", Pattern.MULTILINE);
   /** A fully-qualified class of jobs/ named in code: lower-case package segments, then the class. */
   private static final Pattern QUALIFIED = Pattern.compile("\\bdev\\.knowable\\.jobs(?:\\.[a-z_][\\w]*)*\\.[A-Z]\\w*");
-  /** String and char literals and comments of Java source: none of them is a dependency. */
+  /**
+   * Text blocks, string and char literals and comments of Java source: none of them is a
+   * dependency (a text block first: read as strings, its quotes would pair up wrongly).
+   */
   private static final Pattern LITERAL_OR_COMMENT = Pattern.compile(
-      "\"(?:\\\\.|[^\"\\\\])*\"|'(?:\\\\.|[^'\\\\])'|//[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
+      "\"\"\".*?\"\"\"|\"(?:\\\\.|[^\"\\\\])*\"|'(?:\\\\.|[^'\\\\])'|//[^\\n]*|/\\*.*?\\*/", Pattern.DOTALL);
 
   @Test
   void packagesImportOnlyWhatTheirRulesAllow() throws IOException {
@@ -61,6 +78,108 @@ class PackageRulesTest {
         .isEmpty();
   }
 
+  /**
+   * No import cycle between packages touches jobs/ or the table registry: the package graph of
+   * common/ and jobs/ main code (imports and qualified names in code), split into strongly
+   * connected components. (common's settings packages and config still refer to each other;
+   * that cycle is outside jobs/ and outside the registry.)
+   */
+  @Test
+  void noImportCycleThroughJobsOrTheRegistry() throws IOException {
+    Map<String, Set<String>> graph = new TreeMap<>();
+    for (String module : List.of("common/src/main/java", "jobs/src/main/java")) {
+      Path src = TestModels.repoRoot().resolve(module);
+      try (Stream<Path> walk = Files.walk(src)) {
+        for (Path f : walk.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
+          addEdges(graph, Files.readString(f));
+        }
+      }
+    }
+    assertThat(graph).containsKeys(JOBS + ".aggregate", JOBS + ".cli", REGISTRY);
+    List<List<String>> cycles = cycles(graph).stream()
+        .filter(c -> c.stream().anyMatch(p -> p.startsWith(JOBS) || p.equals(REGISTRY))).toList();
+    assertThat(cycles).as("import cycles (packages that depend on each other) through jobs/ or " + REGISTRY)
+        .isEmpty();
+  }
+
+  @Test
+  void anImportCycleIsFound() {
+    Map<String, Set<String>> graph = new TreeMap<>();
+    addEdges(graph, "package dev.knowable.jobs.aggregate;\n\nimport dev.knowable.jobs.cli.Stages;\n");
+    addEdges(graph, "package dev.knowable.jobs.cli;\n\nimport dev.knowable.jobs.tables.Stage;\n"
+        + "class X { Object o = new dev.knowable.jobs.aggregate.AggregateStage(); }\n");
+    addEdges(graph, "package dev.knowable.jobs.tables;\n\nimport dev.knowable.tables.Table;\n"
+        + "class Y {\n  String dag = \"\"\"\n    java_class=\"dev.knowable.jobs.cli.Main\", // \"x\"\n    \"\"\";\n}\n");
+    assertThat(graph.get("dev.knowable.jobs.tables")).as("a class named in a text block is no dependency")
+        .containsExactly("dev.knowable.tables");
+    assertThat(cycles(graph)).singleElement()
+        .isEqualTo(List.of("dev.knowable.jobs.aggregate", "dev.knowable.jobs.cli"));
+  }
+
+  /** Adds the edges from the package of {@code source} to every other project package it names. */
+  private static void addEdges(Map<String, Set<String>> graph, String source) {
+    Matcher pm = PACKAGE.matcher(source);
+    if (!pm.find()) {
+      return;
+    }
+    String from = pm.group(1);
+    Set<String> to = graph.computeIfAbsent(from, k -> new TreeSet<>());
+    Matcher im = ANY_IMPORT.matcher(source);
+    while (im.find()) {
+      to.add(im.group(1));
+    }
+    Matcher qm = ANY_QUALIFIED.matcher(code(source));
+    while (qm.find()) {
+      to.add(qm.group());
+    }
+    to.remove(from);
+    to.forEach(p -> graph.computeIfAbsent(p, k -> new TreeSet<>()));
+  }
+
+  /** The strongly connected components of more than one package, each sorted (Tarjan). */
+  static List<List<String>> cycles(Map<String, Set<String>> graph) {
+    Map<String, Integer> index = new HashMap<>();
+    Map<String, Integer> low = new HashMap<>();
+    Deque<String> stack = new ArrayDeque<>();
+    Set<String> onStack = new HashSet<>();
+    List<List<String>> out = new ArrayList<>();
+    for (String v : graph.keySet()) {
+      if (!index.containsKey(v)) {
+        connect(v, graph, index, low, stack, onStack, out);
+      }
+    }
+    return out;
+  }
+
+  private static void connect(String v, Map<String, Set<String>> graph, Map<String, Integer> index,
+      Map<String, Integer> low, Deque<String> stack, Set<String> onStack, List<List<String>> out) {
+    index.put(v, index.size());
+    low.put(v, index.get(v));
+    stack.push(v);
+    onStack.add(v);
+    for (String w : graph.getOrDefault(v, Set.of())) {
+      if (!index.containsKey(w)) {
+        connect(w, graph, index, low, stack, onStack, out);
+        low.put(v, Math.min(low.get(v), low.get(w)));
+      } else if (onStack.contains(w)) {
+        low.put(v, Math.min(low.get(v), index.get(w)));
+      }
+    }
+    if (low.get(v).equals(index.get(v))) {
+      List<String> component = new ArrayList<>();
+      String w;
+      do {
+        w = stack.pop();
+        onStack.remove(w);
+        component.add(w);
+      } while (!w.equals(v));
+      if (component.size() > 1) {
+        component.sort(null);
+        out.add(component);
+      }
+    }
+  }
+
   @Test
   void aForbiddenImportIsReported() {
     String runtime = "package dev.knowable.jobs.runtime;\n\nimport dev.knowable.jobs.tables.RunTables;\n";
@@ -74,6 +193,10 @@ class PackageRulesTest {
         + "import dev.knowable.jobs.tables.RunTables;\n";
     assertThat(violations("dev/knowable/jobs/probe/X.java", stage)).singleElement(STRING)
         .contains("dev.knowable.jobs.cli.Stages");
+    // The edge the registry removed is no longer allowed either.
+    String aggregate = "package dev.knowable.jobs.aggregate;\n\nimport dev.knowable.jobs.cli.Stages;\n";
+    assertThat(violations("dev/knowable/jobs/aggregate/AggregateStage.java", aggregate)).singleElement(STRING)
+        .contains("a stage package must not depend on the CLI");
   }
 
   @Test
