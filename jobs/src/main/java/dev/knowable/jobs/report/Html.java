@@ -75,7 +75,8 @@ final class Html {
   void chart(String id, java.util.concurrent.Future<String> base64Png, String alt, String cssClass) {
     String placeholder = "\u0000png" + pending.size() + "\u0000";
     pending.add(base64Png);
-    sb.append("<figure id=\"").append(id).append("\" class=\"chart").append(cssClass == null ? "" : " " + cssClass)
+    // Ids carry data (ROC charts are named by domain): escaped like any attribute value.
+    sb.append("<figure id=\"").append(esc(id)).append("\" class=\"chart").append(cssClass == null ? "" : " " + cssClass)
         .append("\"><img alt=\"").append(esc(alt)).append("\" src=\"data:image/png;base64,").append(placeholder)
         .append("\"><figcaption>").append(esc(alt)).append("</figcaption></figure>\n");
   }
