@@ -50,11 +50,12 @@ import org.apache.spark.sql.types.DataTypes;
  * metrics rows and a few passages of the token view reach the driver.
  */
 final class ReportQueries {
-  // Every table the report reads, with the stage that writes it (RunTables.read names it when missing).
+  // Every table the report reads, named here only, with the stage that writes it (RunTables.read
+  // names that stage when the table is missing).
   static final String PROBE_METRICS = "probe_metrics";
   static final String PROBE_COMPARISONS = "probe_comparisons";
-  static final String PROBE_MODELS = ProbeTables.MODELS;
-  static final String PROBE_EXAMPLES = ProbeExamplesTable.TABLE;
+  static final String PROBE_MODELS = "probe_models";
+  static final String PROBE_EXAMPLES = "probe_examples";
   static final String SMALL_SCORES = "small_scores";
   static final String LARGE_SCORES = "large_scores";
   static final String ICLT_SCORES = "iclt_scores";

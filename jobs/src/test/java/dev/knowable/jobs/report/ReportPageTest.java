@@ -135,6 +135,16 @@ class ReportPageTest {
   }
 
   @Test
+  void theRenderingClassesNeedNoSpark() throws java.io.IOException {
+    java.nio.file.Path dir = dev.knowable.model.TestModels.repoRoot()
+        .resolve("jobs/src/main/java/dev/knowable/jobs/report");
+    for (String f : List.of("ReportPage.java", "ReportData.java", "Html.java", "Charts.java")) {
+      assertThat(java.nio.file.Files.readString(dir.resolve(f))).as(f).doesNotContain("org.apache.spark")
+          .doesNotContain("ReportQueries.").doesNotContain("RunTables");
+    }
+  }
+
+  @Test
   void rocPointsCumulateFromTheHighestBinDown() {
     Charts.Curve c = ReportPage.rocPoints("p", new long[][] {{3, 1}, {1, 1}, {0, 2}});
     assertThat(c.x()).containsExactly(0.0, 0.0, 0.25, 1.0);
