@@ -1,6 +1,8 @@
 package dev.knowable.tokenize;
 
+import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import dev.knowable.io.Hashing;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,6 +63,21 @@ public final class TextTokenizer implements AutoCloseable {
     int[] out = new int[ids.length];
     for (int i = 0; i < ids.length; i++) {
       out[i] = Math.toIntExact(ids[i]);
+    }
+    return out;
+  }
+
+  /**
+   * The text of each token of the whole text (as {@link #encode} splits it), cut from {@code
+   * text} by the token's character span; null for a token without a span (e.g. a byte-level
+   * piece of a multi-byte character). For showing tokens, not for ids.
+   */
+  public String[] pieces(String text) {
+    Encoding enc = tokenizer.encode(text, false, false);
+    CharSpan[] spans = enc.getCharTokenSpans();
+    String[] out = new String[enc.getIds().length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = spans[i] == null ? null : text.substring(spans[i].getStart(), spans[i].getEnd());
     }
     return out;
   }

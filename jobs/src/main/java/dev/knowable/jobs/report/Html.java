@@ -3,9 +3,8 @@ package dev.knowable.jobs.report;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.spark.sql.Row;
 
-/** The report's HTML, built section by section: inline CSS, images as data URIs, no script. */
+/** The report's HTML, built section by section: inline CSS, images as data URIs, no script. No Spark. */
 final class Html {
   private final StringBuilder sb = new StringBuilder();
   /** PNGs rendered on other threads while the next section's Spark work runs. */
@@ -76,7 +75,8 @@ final class Html {
   void chart(String id, java.util.concurrent.Future<String> base64Png, String alt, String cssClass) {
     String placeholder = "\u0000png" + pending.size() + "\u0000";
     pending.add(base64Png);
-    sb.append("<figure id=\"").append(id).append("\" class=\"chart").append(cssClass == null ? "" : " " + cssClass)
+    // Ids carry data (ROC charts are named by domain): escaped like any attribute value.
+    sb.append("<figure id=\"").append(esc(id)).append("\" class=\"chart").append(cssClass == null ? "" : " " + cssClass)
         .append("\"><img alt=\"").append(esc(alt)).append("\" src=\"data:image/png;base64,").append(placeholder)
         .append("\"><figcaption>").append(esc(alt)).append("</figcaption></figure>\n");
   }
@@ -89,10 +89,10 @@ final class Html {
     return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%+.3f", v);
   }
 
-  void headlineTable(List<ReportStage.Headline> rows) {
+  void headlineTable(List<ReportData.Headline> rows) {
     sb.append("<table id=\"headline-table\"><tr><th class=\"l\">balancing</th><th class=\"l\">probe</th>"
         + "<th>test AUC</th><th>95% interval</th><th>seeds</th><th>class 0</th><th>class 1</th></tr>\n");
-    for (ReportStage.Headline h : rows) {
+    for (ReportData.Headline h : rows) {
       sb.append("<tr class=\"headline\" data-balance=\"").append(esc(h.balance())).append("\" data-probe=\"")
           .append(esc(h.probeKind())).append("\" data-layer=\"").append(h.layer() == null ? "" : h.layer())
           .append("\"><td class=\"l\">").append(esc(h.balance())).append("</td><td class=\"l\">")
@@ -104,7 +104,7 @@ final class Html {
     sb.append("</table>\n");
   }
 
-  void differenceTable(List<ReportStage.Difference> rows) {
+  void differenceTable(List<ReportData.Difference> rows) {
     if (rows.isEmpty()) {
       p("No probe_comparisons in this run.");
       return;
@@ -112,7 +112,7 @@ final class Html {
     sb.append("<table id=\"difference-table\"><tr><th class=\"l\">balancing</th><th class=\"l\">probe</th>"
         + "<th class=\"l\">baseline</th>"
         + "<th>AUC difference</th><th>95% interval (documents resampled)</th><th>seed</th></tr>\n");
-    for (ReportStage.Difference d : rows) {
+    for (ReportData.Difference d : rows) {
       String cls = d.low() > 0 ? "pos" : d.high() < 0 ? "neg" : "";
       sb.append("<tr><td class=\"l\">").append(esc(d.balance())).append("</td><td class=\"l\">")
           .append(esc(d.probeKind())).append(" (layer ").append(d.layer())
@@ -123,15 +123,14 @@ final class Html {
     sb.append("</table>\n");
   }
 
-  void icltTable(List<Row> rows) {
+  void icltTable(List<ReportData.IcltAuc> rows) {
     sb.append("<table id=\"iclt-table\"><tr><th class=\"l\">band</th><th class=\"l\">score</th><th>test AUC</th>"
         + "<th>95% interval</th><th>class 0</th><th>class 1</th></tr>\n");
-    for (Row r : rows) {
-      sb.append("<tr><td class=\"l\">").append(esc(r.getString(0))).append("</td><td class=\"l\">")
-          .append(esc(r.getString(1))).append("</td><td>").append(num(r.getDouble(2))).append("</td><td>[")
-          .append(num(r.isNullAt(3) ? Double.NaN : r.getDouble(3))).append(", ")
-          .append(num(r.isNullAt(4) ? Double.NaN : r.getDouble(4))).append("]</td><td>").append(r.getLong(5))
-          .append("</td><td>").append(r.getLong(6)).append("</td></tr>\n");
+    for (ReportData.IcltAuc r : rows) {
+      sb.append("<tr><td class=\"l\">").append(esc(r.bandBalance())).append("</td><td class=\"l\">")
+          .append(esc(r.score())).append("</td><td>").append(num(r.auc())).append("</td><td>[")
+          .append(num(r.ciLow())).append(", ").append(num(r.ciHigh())).append("]</td><td>").append(r.nClass0())
+          .append("</td><td>").append(r.nClass1()).append("</td></tr>\n");
     }
     sb.append("</table>\n");
   }
@@ -144,24 +143,25 @@ final class Html {
   }
 
   /**
-   * One passage: token i+1 carries row i (doc_id, position, token_id, hs, p, hl). {@code pieces}
-   * are the token texts from the tokenizer (null: show ids).
+   * One passage: token i+1 carries the prediction at position i. {@code pieces} are the token
+   * texts from the tokenizer (null: show ids).
    */
-  void passage(String docId, String domain, List<Row> positions, String[] pieces, double bandMin, double bandMax) {
+  void passage(String docId, String domain, List<ReportData.Token> positions, String[] pieces, double bandMin,
+      double bandMax) {
     sb.append("<div class=\"pass\" data-doc=\"").append(esc(docId)).append("\"><p style=\"line-height:1.4\"><b>")
         .append(esc(domain)).append("</b> &middot; ").append(esc(docId)).append("</p>\n");
-    if (pieces != null && pieces.length > 0 && !positions.isEmpty() && positions.get(0).getInt(1) == 0) {
+    if (pieces != null && pieces.length > 0 && !positions.isEmpty() && positions.get(0).position() == 0) {
       // The first token has no prediction before it: shown, not shaded.
       sb.append("<span class=\"t out\" title=\"position 0: the first token, not predicted\"><b>")
           .append(esc(pieces[0].replace("\n", "\u21b5").replace("\t", "\u21e5"))).append("</b><i></i><i></i></span>");
     }
-    for (Row r : positions) {
-      int next = r.getInt(1) + 1;
+    for (ReportData.Token r : positions) {
+      int next = r.position() + 1;
       String piece = pieces != null && next < pieces.length && pieces[next] != null ? pieces[next]
-          : "#" + r.getInt(2);
-      float hs = r.getFloat(3);
-      double p = r.getDouble(4);
-      Float hl = r.isNullAt(5) ? null : r.getFloat(5);
+          : "#" + r.tokenId();
+      float hs = r.hs();
+      double p = r.p();
+      Float hl = r.hl();
       boolean inBand = hs >= bandMin && hs < bandMax;
       String shown = piece.replace("\n", "\u21b5").replace("\t", "\u21e5");
       sb.append("<span class=\"t").append(inBand ? "" : " out").append("\" title=\"")
