@@ -18,7 +18,6 @@ import java.util.Map;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.CollectionAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * A document's rows are emitted once all its windows are scored and all their outputs are
  * finite; otherwise the document is reported as {@link NonFinite} and left out whole.
  *
- * <p>Input rows: doc_id, split, token_ids, domain. Output rows follow small_scores or
- * large_scores.
+ * <p>Input rows: doc_id, split, token_ids, domain (read by name). Output rows follow
+ * small_scores or large_scores, placed by {@link ScoreRowLayout}.
  */
 final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -53,19 +52,21 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   private final int windowOverlap;
   private final boolean failOnNonFinite;
   private final int shard;
+  /** Column positions of the output rows, from the table's schema. */
+  private final ScoreRowLayout layout;
   /** Documents with non-finite scores; updated in the write job's result tasks, so once per task. */
   private final CollectionAccumulator<NonFinite> nonFinite;
 
   ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score, ScoreRequest request,
-      int hiddenSize, HiddenEncoder hiddenEncoder, int windowLength, int windowOverlap, boolean failOnNonFinite) {
+      int hiddenSize, HiddenEncoder hiddenEncoder, int windowLength, int windowOverlap, boolean failOnNonFinite,
+      ScoreRowLayout layout) {
     this(role, modelPath, engine, score, request, hiddenSize, hiddenEncoder, windowLength, windowOverlap,
-        failOnNonFinite, -1, null);
+        failOnNonFinite, layout, -1, null);
   }
 
   private ScorePartition(String role, String modelPath, String engine, KnowableConfig.Score score,
       ScoreRequest request, int hiddenSize, HiddenEncoder hiddenEncoder, int windowLength, int windowOverlap,
-      boolean failOnNonFinite, int shard,
-      CollectionAccumulator<NonFinite> nonFinite) {
+      boolean failOnNonFinite, ScoreRowLayout layout, int shard, CollectionAccumulator<NonFinite> nonFinite) {
     this.role = role;
     this.modelPath = modelPath;
     this.engine = engine;
@@ -76,6 +77,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
     this.windowLength = windowLength;
     this.windowOverlap = windowOverlap;
     this.failOnNonFinite = failOnNonFinite;
+    this.layout = layout;
     this.shard = shard;
     this.nonFinite = nonFinite;
   }
@@ -83,7 +85,7 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
   /** The function for one shard's job, reporting documents with non-finite scores to {@code acc}. */
   ScorePartition forShard(int k, CollectionAccumulator<NonFinite> acc) {
     return new ScorePartition(role, modelPath, engine, score, request, hiddenSize, hiddenEncoder, windowLength,
-        windowOverlap, failOnNonFinite, k, acc);
+        windowOverlap, failOnNonFinite, layout, k, acc);
   }
 
   private record Doc(String docId, String split, int[] ids, String domain) {}
@@ -102,183 +104,199 @@ final class ScorePartition implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> input) {
+    List<Doc> docs = readDocuments(input);
+    if (docs.isEmpty()) {
+      return java.util.Collections.emptyIterator();
+    }
+    LanguageModel model = ModelRegistry.get(Paths.get(modelPath), engine, TaskResources.device(score.device()),
+        TaskResources.threads(score.threads()));
+    return new DocumentScorer(docs, model);
+  }
+
+  /**
+   * The partition's documents, in doc_id order whatever order the input files were read in:
+   * the same batches, so a retried or resumed shard is bit-identical to a clean run's.
+   */
+  private static List<Doc> readDocuments(Iterator<Row> input) {
     List<Doc> docs = new ArrayList<>();
     while (input.hasNext()) {
       Row r = input.next();
-      List<Integer> ids = r.getList(2);
+      List<Integer> ids = r.getList(r.fieldIndex("token_ids"));
       int[] a = new int[ids.size()];
       for (int i = 0; i < a.length; i++) {
         a[i] = ids.get(i);
       }
-      docs.add(new Doc(r.getString(0), r.getString(1), a, r.getString(3)));
+      docs.add(new Doc(r.getAs("doc_id"), r.getAs("split"), a, r.getAs("domain")));
     }
-    if (docs.isEmpty()) {
-      return java.util.Collections.emptyIterator();
-    }
-    // A fixed order whatever order the input files were read in: the same batches, so a retried
-    // or resumed shard is bit-identical to a clean run's.
     docs.sort(java.util.Comparator.comparing(Doc::docId));
-    List<Piece> pieces = new ArrayList<>();
-    int[] windowsLeft = new int[docs.size()];
-    for (int di = 0; di < docs.size(); di++) {
-      Doc d = docs.get(di);
-      for (Windows.Window w : Windows.of(d.ids().length, windowLength, windowOverlap)) {
-        pieces.add(new Piece(di, d, w));
-        windowsLeft[di]++;
+    return docs;
+  }
+
+  /**
+   * Scores the windows of the partition's documents batch by batch as rows are pulled, holds
+   * the windows of a multi-window document until its last one is scored, then emits or
+   * rejects the whole document.
+   */
+  private final class DocumentScorer extends ChunkedRows {
+    private final List<Doc> docs;
+    private final LanguageModel model;
+    private final List<Piece> pieces = new ArrayList<>();
+    /** Per document, how many of its windows are not scored yet. */
+    private final int[] windowsLeft;
+    private final List<List<Integer>> batches;
+    private final long totalTokens;
+    private final int partition;
+    private final long start = System.nanoTime();
+    /** Windows of multi-window documents scored so far, until the last one arrives. */
+    private final Map<Integer, List<Scored>> waiting = new HashMap<>();
+    private int nextBatch;
+    private long done;
+    private int rejected;
+    private boolean stopped;
+
+    DocumentScorer(List<Doc> docs, LanguageModel model) {
+      this.docs = docs;
+      this.model = model;
+      this.windowsLeft = new int[docs.size()];
+      for (int di = 0; di < docs.size(); di++) {
+        Doc d = docs.get(di);
+        for (Windows.Window w : Windows.of(d.ids().length, windowLength, windowOverlap)) {
+          pieces.add(new Piece(di, d, w));
+          windowsLeft[di]++;
+        }
+      }
+      int[] lengths = pieces.stream().mapToInt(p -> p.window().length()).toArray();
+      this.batches = TokenBatcher.batches(lengths, score.tokenBudget(), score.maxBatchSize());
+      this.totalTokens = java.util.Arrays.stream(lengths).asLongStream().sum();
+      this.partition = TaskContext.get() == null ? -1 : TaskContext.get().partitionId();
+    }
+
+    @Override
+    protected boolean nextChunk() {
+      if (nextBatch == batches.size() || stopped) {
+        return false;
+      }
+      List<Integer> batch = batches.get(nextBatch++);
+      List<int[]> seqs = new ArrayList<>(batch.size());
+      batch.forEach(i -> seqs.add(pieces.get(i).ids()));
+      List<SequenceScores> scores = model.score(seqs, request);
+      for (int b = 0; b < batch.size() && !stopped; b++) {
+        Piece piece = pieces.get(batch.get(b));
+        List<Scored> parts = waiting.computeIfAbsent(piece.docIndex(), k -> new ArrayList<>());
+        parts.add(new Scored(piece, scores.get(b)));
+        if (--windowsLeft[piece.docIndex()] == 0) {
+          waiting.remove(piece.docIndex());
+          finishDocument(piece.doc(), parts);
+        }
+      }
+      done += seqs.stream().mapToLong(s -> s.length).sum();
+      return true;
+    }
+
+    private void finishDocument(Doc d, List<Scored> parts) {
+      NonFinite bad = firstNonFinite(d, parts, hiddenSize, request.layers());
+      if (bad == null) {
+        parts.sort(java.util.Comparator.comparingInt(s -> s.piece().window().start()));
+        parts.forEach(s -> emit(s.piece(), s.scores()));
+        return;
+      }
+      // NaN / Inf would fall out of every entropy band unnoticed: keep the document out of
+      // the table and report it (the driver writes it to the rejects table, or fails).
+      rejected++;
+      if (nonFinite != null) {
+        nonFinite.add(bad);
+      }
+      LOG.warn("{} shard {}: document '{}' rejected: {}", role, shard, d.docId(), bad.detail());
+      if (failOnNonFinite) {
+        stopped = true; // the driver fails the stage; no point scoring the rest
       }
     }
-    LanguageModel model = ModelRegistry.get(Paths.get(modelPath), engine, TaskResources.device(score.device()),
-        TaskResources.threads(score.threads()));
-    int[] lengths = pieces.stream().mapToInt(p -> p.window().length()).toArray();
-    List<List<Integer>> batches = TokenBatcher.batches(lengths, score.tokenBudget(), score.maxBatchSize());
-    long totalTokens = java.util.Arrays.stream(lengths).asLongStream().sum();
-    int partition = TaskContext.get() == null ? -1 : TaskContext.get().partitionId();
-    long start = System.nanoTime();
 
-    return new ChunkedRows() {
-      private int nextBatch;
-      private long done;
-      private int rejected;
-      private boolean stopped;
-      /** Windows of multi-window documents scored so far, until the last one arrives. */
-      private final Map<Integer, List<Scored>> waiting = new HashMap<>();
+    @Override
+    protected void finish() {
+      if (hiddenEncoder != null) {
+        hiddenEncoder.flush();
+      }
+      double s = (System.nanoTime() - start) / 1e9;
+      LOG.info("{} shard {} partition {}: {} documents ({} rejected), {} windows, {} tokens in {} batches, {} s, "
+          + "{} tokens/s", role, shard, partition, docs.size(), rejected, pieces.size(), totalTokens,
+          batches.size(), String.format("%.2f", s), String.format("%.0f", done / Math.max(s, 1e-9)));
+    }
 
-      @Override
-      protected boolean nextChunk() {
-        if (nextBatch == batches.size() || stopped) {
-          return false;
+    private void emit(Piece piece, SequenceScores s) {
+      Doc d = piece.doc();
+      int[] ids = d.ids();
+      Windows.Window w = piece.window();
+      boolean small = role.equals(ScoreStage.SMALL);
+      // Window index i is document position w.start() + i; the positions before scoreFrom
+      // are context only (the previous window scored them).
+      for (int i = w.scoreFrom() - w.start(); i < s.length(); i++) {
+        int p = w.start() + i;
+        int next = p + 1 < ids.length ? ids[p + 1] : -1;
+        Object[] v = layout.common(d.docId(), d.split(), p, ids[p], next, s.entropy()[i], d.domain());
+        if (small) {
+          boolean kept = hiddenEncoder.keeps(s.entropy()[i]);
+          Object[] hidden = new Object[s.hidden().length];
+          for (int l = 0; l < hidden.length; l++) {
+            hidden[l] = kept ? hiddenEncoder.encode(s.hiddenAt(l, i, hiddenSize)) : null;
+          }
+          add(layout.small(v, p > 0 ? ids[p - 1] : -1, s.top1Id(i), s.top1Prob(i), hidden));
+        } else {
+          add(layout.large(v, s.topkIdsAt(i), s.topkLogprobsAt(i)));
         }
-        List<Integer> batch = batches.get(nextBatch++);
-        List<int[]> seqs = new ArrayList<>(batch.size());
-        batch.forEach(i -> seqs.add(pieces.get(i).ids()));
-        List<SequenceScores> scores = model.score(seqs, request);
-        for (int b = 0; b < batch.size() && !stopped; b++) {
-          Piece piece = pieces.get(batch.get(b));
-          List<Scored> parts = waiting.computeIfAbsent(piece.docIndex(), k -> new ArrayList<>());
-          parts.add(new Scored(piece, scores.get(b)));
-          if (--windowsLeft[piece.docIndex()] == 0) {
-            waiting.remove(piece.docIndex());
-            finishDocument(piece.doc(), parts);
+      }
+    }
+  }
+
+  /**
+   * The document's first non-finite output over the positions its windows emit, and how many
+   * positions have one; null when all are finite. -Infinity top-k log-probs are finite
+   * probabilities (0) and pass.
+   */
+  private static NonFinite firstNonFinite(Doc d, List<Scored> parts, int hiddenSize, List<Integer> layers) {
+    int count = 0;
+    int first = -1;
+    String field = null;
+    float value = 0;
+    for (Scored part : parts) {
+      SequenceScores s = part.scores();
+      Windows.Window w = part.piece().window();
+      for (int i = w.scoreFrom() - w.start(); i < s.length(); i++) {
+        String f = null;
+        float v = 0;
+        if (!Float.isFinite(s.entropy()[i])) {
+          f = "entropy";
+          v = s.entropy()[i];
+        }
+        for (int j = 0; f == null && j < s.topK(); j++) {
+          float lp = s.topkLogprobs()[i * s.topK() + j];
+          if (Float.isNaN(lp) || lp == Float.POSITIVE_INFINITY) {
+            f = "top-k log-prob " + j;
+            v = lp;
           }
         }
-        done += seqs.stream().mapToLong(s -> s.length).sum();
-        return true;
-      }
-
-      private void finishDocument(Doc d, List<Scored> parts) {
-        NonFinite bad = check(d, parts);
-        if (bad == null) {
-          parts.sort(java.util.Comparator.comparingInt(s -> s.piece().window().start()));
-          parts.forEach(s -> emit(s.piece(), s.scores()));
-          return;
-        }
-        // NaN / Inf would fall out of every entropy band unnoticed: keep the document out of
-        // the table and report it (the driver writes it to the rejects table, or fails).
-        rejected++;
-        if (nonFinite != null) {
-          nonFinite.add(bad);
-        }
-        LOG.warn("{} shard {}: document '{}' rejected: {}", role, shard, d.docId(), bad.detail());
-        if (failOnNonFinite) {
-          stopped = true; // the driver fails the stage; no point scoring the rest
-        }
-      }
-
-      @Override
-      protected void finish() {
-        if (hiddenEncoder != null) {
-          hiddenEncoder.flush();
-        }
-        double s = (System.nanoTime() - start) / 1e9;
-        LOG.info("{} shard {} partition {}: {} documents ({} rejected), {} windows, {} tokens in {} batches, {} s, "
-            + "{} tokens/s", role, shard, partition, docs.size(), rejected, pieces.size(), totalTokens,
-            batches.size(), String.format("%.2f", s), String.format("%.0f", done / Math.max(s, 1e-9)));
-      }
-
-      /**
-       * The document's first non-finite output over the positions its windows emit, and how
-       * many positions have one; null when all are finite.
-       */
-      private NonFinite check(Doc d, List<Scored> parts) {
-        int count = 0;
-        int first = -1;
-        String field = null;
-        float value = 0;
-        for (Scored part : parts) {
-          SequenceScores s = part.scores();
-          Windows.Window w = part.piece().window();
-          for (int i = w.scoreFrom() - w.start(); i < s.length(); i++) {
-            String f = null;
-            float v = 0;
-            if (!Float.isFinite(s.entropy()[i])) {
-              f = "entropy";
-              v = s.entropy()[i];
-            }
-            for (int j = 0; f == null && j < s.topK(); j++) {
-              float lp = s.topkLogprobs()[i * s.topK() + j];
-              // -Infinity is a finite probability (0); NaN and +Infinity are not.
-              if (Float.isNaN(lp) || lp == Float.POSITIVE_INFINITY) {
-                f = "top-k log-prob " + j;
-                v = lp;
-              }
-            }
-            for (int l = 0; f == null && l < s.hidden().length; l++) {
-              float[] h = s.hidden()[l];
-              for (int x = i * hiddenSize; x < (i + 1) * hiddenSize; x++) {
-                if (!Float.isFinite(h[x])) {
-                  f = "hidden_l" + request.layers().get(l) + "[" + (x - i * hiddenSize) + "]";
-                  v = h[x];
-                  break;
-                }
-              }
-            }
-            if (f != null) {
-              count++;
-              int p = w.start() + i;
-              if (first < 0 || p < first) {
-                first = p;
-                field = f;
-                value = v;
-              }
+        for (int l = 0; f == null && l < s.hidden().length; l++) {
+          float[] h = s.hidden()[l];
+          for (int x = i * hiddenSize; x < (i + 1) * hiddenSize; x++) {
+            if (!Float.isFinite(h[x])) {
+              f = "hidden_l" + layers.get(l) + "[" + (x - i * hiddenSize) + "]";
+              v = h[x];
+              break;
             }
           }
         }
-        return count == 0 ? null
-            : new NonFinite(d.docId(), d.domain(), d.split(), count, first, d.ids()[first], field, String.valueOf(value));
-      }
-
-      private void emit(Piece piece, SequenceScores s) {
-        Doc d = piece.doc();
-        int[] ids = d.ids();
-        Windows.Window w = piece.window();
-        // Window index i is document position w.start() + i; the positions before scoreFrom
-        // are context only (the previous window scored them).
-        for (int i = w.scoreFrom() - w.start(); i < s.length(); i++) {
+        if (f != null) {
+          count++;
           int p = w.start() + i;
-          int next = p + 1 < ids.length ? ids[p + 1] : -1;
-          if (role.equals(ScoreStage.SMALL)) {
-            Object[] v = new Object[10 + s.hidden().length];
-            v[0] = d.docId();
-            v[1] = d.split();
-            v[2] = p;
-            v[3] = ids[p];
-            v[4] = p > 0 ? ids[p - 1] : -1;
-            v[5] = next;
-            v[6] = s.entropy()[i];
-            v[7] = s.top1Id(i);
-            v[8] = s.top1Prob(i);
-            v[9] = d.domain();
-            boolean kept = hiddenEncoder.keeps(s.entropy()[i]);
-            for (int l = 0; l < s.hidden().length; l++) {
-              v[10 + l] = kept ? hiddenEncoder.encode(s.hiddenAt(l, i, hiddenSize)) : null;
-            }
-            add(RowFactory.create(v));
-          } else {
-            add(RowFactory.create(d.docId(), d.split(), p, ids[p], next, s.entropy()[i], s.topkIdsAt(i),
-                s.topkLogprobsAt(i), d.domain()));
+          if (first < 0 || p < first) {
+            first = p;
+            field = f;
+            value = v;
           }
         }
       }
-    };
+    }
+    return count == 0 ? null
+        : new NonFinite(d.docId(), d.domain(), d.split(), count, first, d.ids()[first], field, String.valueOf(value));
   }
 }

@@ -152,7 +152,8 @@ public final class ScoreStage implements Stage {
     boolean failOnNonFinite = config.score().onNonFinite() == KnowableConfig.OnNonFinite.FAIL;
     ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
         new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), new HiddenEncoder(storage, clamped),
-        config.tokenize().maxTokens(), config.tokenize().overlapTokens(), failOnNonFinite);
+        config.tokenize().maxTokens(), config.tokenize().overlapTokens(), failOnNonFinite,
+        new ScoreRowLayout(schema, layers));
 
     Dataset<Row> all = tables.read(Table.TOKENS);
     // Ids the embedding has no row for; a negative id as well (a corrupt table). Such
