@@ -29,6 +29,7 @@ import dev.knowable.jobs.tables.ProbeTables;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.label.Band;
+import dev.knowable.tables.Table;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,24 +51,9 @@ import org.apache.spark.sql.types.DataTypes;
  * metrics rows and a few passages of the token view reach the driver.
  */
 final class ReportQueries {
-  // Every table the report reads, named here only, with the stage that writes it (RunTables.read
-  // names that stage when the table is missing).
-  static final String PROBE_METRICS = "probe_metrics";
-  static final String PROBE_COMPARISONS = "probe_comparisons";
-  static final String PROBE_MODELS = "probe_models";
-  static final String PROBE_EXAMPLES = "probe_examples";
-  static final String SMALL_SCORES = "small_scores";
-  static final String LARGE_SCORES = "large_scores";
-  static final String ICLT_SCORES = "iclt_scores";
-  static final String ICLT_METRICS = "iclt_metrics";
-  static final String DOCUMENTS = "documents";
-  static final String TOKENS = "tokens";
-  private static final Map<String, String> WRITTEN_BY = Map.of(PROBE_METRICS, "probe", PROBE_COMPARISONS, "probe",
-      PROBE_EXAMPLES, "label", SMALL_SCORES, "score-small", LARGE_SCORES, "score-large", ICLT_SCORES, "iclt",
-      ICLT_METRICS, "iclt", DOCUMENTS, "ingest");
   /** The tables whose manifests the config section lists, in its order. */
-  static final List<String> FACT_TABLES = List.of(TOKENS, SMALL_SCORES, LARGE_SCORES, PROBE_EXAMPLES,
-      PROBE_METRICS, ICLT_METRICS);
+  static final List<Table> FACT_TABLES = List.of(Table.TOKENS, Table.SMALL_SCORES, Table.LARGE_SCORES,
+      Table.PROBE_EXAMPLES, Table.PROBE_METRICS, Table.ICLT_METRICS);
 
   private final SparkSession spark;
   private final RunTables tables;
@@ -79,23 +65,24 @@ final class ReportQueries {
     this.runId = runId;
   }
 
-  boolean has(String table) {
+  boolean has(Table table) {
     return tables.isCommitted(table);
   }
 
-  private Dataset<Row> read(String table) {
-    return tables.read(table, WRITTEN_BY.get(table));
+  /** The table, failing with the stage that writes it when it is missing. */
+  private Dataset<Row> read(Table table) {
+    return tables.read(table);
   }
 
   /** probe_models holds the fitted weights; read directly (no required stage name for its schema check). */
   private Dataset<Row> models() {
-    return spark.read().parquet(tables.tablePath(PROBE_MODELS).toString());
+    return spark.read().parquet(tables.tablePath(Table.PROBE_MODELS).toString());
   }
 
   /** Every probe configuration's test AUC over seeds, as agg_cross_domain has it: one row each, small. */
   List<ProbeAuc> probeAucs() {
-    Dataset<Row> metrics = read(PROBE_METRICS).withColumn("source_run_id", lit(runId))
-        .withColumn("config_fingerprint", lit(String.valueOf(tables.readManifest(PROBE_METRICS)
+    Dataset<Row> metrics = read(Table.PROBE_METRICS).withColumn("source_run_id", lit(runId))
+        .withColumn("config_fingerprint", lit(String.valueOf(tables.readManifest(Table.PROBE_METRICS)
             .get("config_fingerprint"))));
     List<ProbeAuc> out = new ArrayList<>();
     for (Row x : CrossDomain.overSeeds(metrics, CrossDomain.RUN_KEYS).collectAsList()) {
@@ -113,15 +100,15 @@ final class ReportQueries {
 
   /** The manifest of probe_models (MLP and BET-FT training counts); empty when the table is missing. */
   Map<String, Object> probeModelsManifest() {
-    return has(PROBE_MODELS) ? tables.readManifest(PROBE_MODELS) : Map.of();
+    return has(Table.PROBE_MODELS) ? tables.readManifest(Table.PROBE_MODELS) : Map.of();
   }
 
   /** Pooled test rows of probe_comparisons in {@code balances}, every seed (a few rows per probe). */
   List<Difference> differences(String band, String labelKind, List<String> balances) {
-    if (!has(PROBE_COMPARISONS)) {
+    if (!has(Table.PROBE_COMPARISONS)) {
       return List.of();
     }
-    Dataset<Row> c = read(PROBE_COMPARISONS).filter(col("band").equalTo(band)
+    Dataset<Row> c = read(Table.PROBE_COMPARISONS).filter(col("band").equalTo(band)
         .and(col("label_kind").equalTo(labelKind)).and(col("train_domain").equalTo(POOLED))
         .and(col("eval_domain").equalTo(POOLED)).and(col("eval_split").equalTo("test")))
         .filter(col("balance").isin(balances.toArray()))
@@ -142,10 +129,10 @@ final class ReportQueries {
    */
   RocCounts rocCounts(String band, String labelKind, String balance, String kind, int layer, String control,
       int bins) {
-    if (!has(PROBE_MODELS)) {
+    if (!has(Table.PROBE_MODELS)) {
       return null;
     }
-    Dataset<Row> examples = read(PROBE_EXAMPLES).filter(col("split").equalTo("test")
+    Dataset<Row> examples = read(Table.PROBE_EXAMPLES).filter(col("split").equalTo("test")
         .and(col("band").equalTo(band)).and(col("label_kind").equalTo(labelKind))
         .and(col("balance").equalTo(balance)));
     Dataset<Row> models = models().filter(col("band").equalTo(band).and(col("label_kind").equalTo(labelKind))
@@ -244,12 +231,12 @@ final class ReportQueries {
    * nats its label stage resolved it to when it is a quantile band.
    */
   Density density(int bins, Band.Spec first) {
-    if (!has(SMALL_SCORES) || !has(LARGE_SCORES)) {
+    if (!has(Table.SMALL_SCORES) || !has(Table.LARGE_SCORES)) {
       return null;
     }
-    Dataset<Row> pairs = read(SMALL_SCORES).select("doc_id", "position", "entropy")
+    Dataset<Row> pairs = read(Table.SMALL_SCORES).select("doc_id", "position", "entropy")
         .withColumnRenamed("entropy", "hs")
-        .join(read(LARGE_SCORES).select("doc_id", "position", "entropy")
+        .join(read(Table.LARGE_SCORES).select("doc_id", "position", "entropy")
             .withColumnRenamed("entropy", "hl"), using(List.of("doc_id", "position")))
         .filter(col("hs").isNotNull().and(col("hl").isNotNull())
             .and(functions.not(functions.isnan(col("hs")))).and(functions.not(functions.isnan(col("hl")))));
@@ -270,7 +257,7 @@ final class ReportQueries {
       by[i] = cells.get(i).getLong(1);
       n[i] = cells.get(i).getLong(2);
     }
-    Band resolved = first.unit() == Band.Unit.NATS || !has(PROBE_EXAMPLES) ? null
+    Band resolved = first.unit() == Band.Unit.NATS || !has(Table.PROBE_EXAMPLES) ? null
         : ProbeExamplesTable.resolvedBand(tables, runId, first);
     double bandMin = resolved == null ? first.lower() : resolved.minNats();
     return new Density(top.getLong(1), bins, maxH, w, bx, by, n, bandMin);
@@ -278,16 +265,16 @@ final class ReportQueries {
 
   /** The ICLT section's values; null when the run has no iclt_scores. */
   Iclt iclt(List<String> scoreNames) {
-    if (!has(ICLT_SCORES)) {
+    if (!has(Table.ICLT_SCORES)) {
       return null;
     }
-    Dataset<Row> scores = read(ICLT_SCORES).filter(col("split").equalTo("test"));
+    Dataset<Row> scores = read(Table.ICLT_SCORES).filter(col("split").equalTo("test"));
     List<String> separators = scores.select("separator").distinct().orderBy("separator").as(Encoders.STRING())
         .collectAsList();
     List<IcltAuc> metrics = null;
-    if (has(ICLT_METRICS)) {
+    if (has(Table.ICLT_METRICS)) {
       metrics = new ArrayList<>();
-      for (Row r : read(ICLT_METRICS).filter(col("train_domain").equalTo(POOLED)
+      for (Row r : read(Table.ICLT_METRICS).filter(col("train_domain").equalTo(POOLED)
           .and(col("eval_domain").equalTo(POOLED)).and(col("eval_split").equalTo("test")))
           .orderBy("band", "balance", "probe_kind").select(functions.concat(col("band"), lit(" "), col("balance")),
               col("probe_kind"), col("auc"), col("auc_ci_low"), col("auc_ci_high"), col("n_class0"), col("n_class1"))
@@ -331,7 +318,7 @@ final class ReportQueries {
    */
   TokenView tokenView(String band, String labelKind, String balance, String kind, int layer, int passages,
       int maxTokens) {
-    if (!has(SMALL_SCORES) || !has(DOCUMENTS)) {
+    if (!has(Table.SMALL_SCORES) || !has(Table.DOCUMENTS)) {
       return null;
     }
     Dataset<Row> models = models().filter(col("band").equalTo(band).and(col("label_kind").equalTo(labelKind))
@@ -339,7 +326,7 @@ final class ReportQueries {
         .and(col("layer").equalTo(layer)).and(col("balance").equalTo(balance)));
     Row probe = lowestSeed(models);
     // The first test document of each domain (by doc_id), up to `passages`.
-    List<Row> docs = read(DOCUMENTS).filter(col("split").equalTo("test"))
+    List<Row> docs = read(Table.DOCUMENTS).filter(col("split").equalTo("test"))
         .groupBy("domain").agg(min("doc_id").as("doc_id")).orderBy("domain").limit(passages).collectAsList();
     // A quantile band is shaded in the nats range this run's label stage resolved it to.
     Band b = ProbeExamplesTable.resolvedBand(tables, runId, Band.Spec.parse(band));
@@ -355,12 +342,12 @@ final class ReportQueries {
     List<String> ids = docs.stream().map(d -> d.<String>getAs("doc_id")).toList();
     Object[] domains = docs.stream().map(d -> d.<String>getAs("domain")).distinct().toArray();
     // The domain filter prunes partitions; the doc_id filter is pushed down to the Parquet reader.
-    Dataset<Row> small = read(SMALL_SCORES).filter(col("domain").isin(domains))
+    Dataset<Row> small = read(Table.SMALL_SCORES).filter(col("domain").isin(domains))
         .filter(col("doc_id").isin(ids.toArray()).and(col("position").lt(maxTokens)));
     Dataset<Row> rows = small.select(col("doc_id"), col("position"), col("token_id"), col("entropy").as("hs"),
         p0.apply(col("hidden_l" + layer)).as("p"));
-    if (has(LARGE_SCORES)) {
-      rows = rows.join(read(LARGE_SCORES).filter(col("domain").isin(domains))
+    if (has(Table.LARGE_SCORES)) {
+      rows = rows.join(read(Table.LARGE_SCORES).filter(col("domain").isin(domains))
           .filter(col("doc_id").isin(ids.toArray()).and(col("position").lt(maxTokens)))
           .select(col("doc_id"), col("position"), col("entropy").as("hl")),
           using(List.of("doc_id", "position")), "left");
@@ -374,7 +361,7 @@ final class ReportQueries {
           r.getFloat(3), r.getDouble(4), r.isNullAt(5) ? null : r.getFloat(5)));
     }
     Map<String, String> texts = new TreeMap<>();
-    for (Row t : read(DOCUMENTS).filter(col("doc_id").isin(ids.toArray())).select("doc_id", "text")
+    for (Row t : read(Table.DOCUMENTS).filter(col("doc_id").isin(ids.toArray())).select("doc_id", "text")
         .collectAsList()) {
       texts.put(t.getString(0), t.getString(1));
     }
@@ -388,11 +375,11 @@ final class ReportQueries {
 
   /** Run id, model pair, each present table's fingerprints and counts, and the config (probe_metrics' manifest). */
   RunFacts runFacts() {
-    Map<String, Object> manifest = tables.readManifest(PROBE_METRICS);
+    Map<String, Object> manifest = tables.readManifest(Table.PROBE_METRICS);
     Map<String, String> facts = new LinkedHashMap<>();
     facts.put("run id", String.valueOf(manifest.get("run_id")));
     facts.put("model pair", String.valueOf(manifest.get("model_pair")));
-    for (String t : FACT_TABLES) {
+    for (Table t : FACT_TABLES) {
       if (has(t)) {
         Map<String, Object> m = tables.readManifest(t);
         facts.put(t + " config fingerprint", String.valueOf(m.get("config_fingerprint")));

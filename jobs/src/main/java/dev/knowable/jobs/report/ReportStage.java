@@ -44,11 +44,6 @@ public final class ReportStage implements Stage {
     return "one self-contained HTML report of this run (charts, headline AUCs, token view) -> <output>/report/<run-id>.html";
   }
 
-  @Override
-  public List<String> outputs() {
-    return List.of();
-  }
-
   /** The report's path for a config. */
   public static String reportPath(KnowableConfig config) {
     String p = config.report().path();

@@ -241,8 +241,8 @@ public final class RunTables {
     requireOnlyRunFolders(table.tableName());
   }
 
-  // By folder name: RunSql (any folder under the output root) and, until it is converted, the
-  // report. @deprecated report only until converted: stages use the Table overloads above.
+  // By folder name: for RunSql, which serves whatever table folders it finds under the output
+  // root, and for tests. Stages read and write through the Table overloads above.
 
   /** The final folder of {@code table} for this run. */
   public Path tablePath(String table) {
