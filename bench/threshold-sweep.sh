@@ -13,7 +13,8 @@
 # --config CONFIG --set 'output="/abs/out"'`; give it as an absolute path). Each cell gets its
 # own output root under <root>/sweep/cut<cut>-gap<gap>/ that links the base run's score
 # tables (same run id) and writes its own probe_examples, probe_* tables; reruns skip cells
-# that have probe_comparisons. The table goes to <root>/sweep/sweep.md (and stdout).
+# that have probe_comparisons. The table goes to <root>/sweep/sweep.md (and stdout); the
+# report stage of the base run shows it too ("Threshold sweep" section), cells found by this layout.
 # BAND: the band of the table ('[2.0,inf)'). EXTRA_SETS: further --set values for every cell,
 # separated by spaces (e.g. 'probe.seeds=1 label.bands=["2.0:inf"]' for a quick sweep).
 set -euo pipefail

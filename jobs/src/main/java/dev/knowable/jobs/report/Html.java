@@ -123,6 +123,36 @@ final class Html {
     sb.append("</table>\n");
   }
 
+  /** A threshold as given (0.5, 1.0): at least one decimal, no trailing zeros beyond it. */
+  private static String threshold(double v) {
+    String s = java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    return s.contains(".") ? s : s + ".0";
+  }
+
+  private String sweepDifference(ReportData.SweepDifference d) {
+    if (d == null) {
+      return "<td>-</td>";
+    }
+    String cls = d.low() > 0 ? "pos" : d.high() < 0 ? "neg" : "";
+    return "<td class=\"" + cls + "\">" + signed(d.difference()) + " [" + signed(d.low()) + ", " + signed(d.high())
+        + "]</td>";
+  }
+
+  void sweepTable(List<ReportData.SweepRow> rows) {
+    sb.append("<table id=\"sweep-table\"><tr><th class=\"l\">balancing</th><th>class 0: H_L &lt;</th>"
+        + "<th>class 1: |H_L - H_S| &le;</th><th>n test (0 / 1)</th><th>MLP - combined [95% interval]</th>"
+        + "<th>linear - combined [95% interval]</th><th>seeds</th><th class=\"l\">cell</th></tr>\n");
+    for (ReportData.SweepRow r : rows) {
+      sb.append("<tr class=\"sweep").append(r.own() ? " own" : "").append("\"><td class=\"l\">")
+          .append(esc(r.balance())).append("</td><td>").append(threshold(r.class0Cut())).append("</td><td>")
+          .append(threshold(r.class1Gap())).append("</td><td>").append(r.nClass0()).append(" / ")
+          .append(r.nClass1()).append("</td>").append(sweepDifference(r.mlp())).append(sweepDifference(r.linear()))
+          .append("<td>").append(r.seeds()).append("</td><td class=\"l\">")
+          .append(r.own() ? "<b>this run</b>" : esc(r.source())).append("</td></tr>\n");
+    }
+    sb.append("</table>\n");
+  }
+
   void icltTable(List<ReportData.IcltAuc> rows) {
     sb.append("<table id=\"iclt-table\"><tr><th class=\"l\">band</th><th class=\"l\">score</th><th>test AUC</th>"
         + "<th>95% interval</th><th>class 0</th><th>class 1</th></tr>\n");

@@ -95,10 +95,37 @@ final class ReportData {
    */
   record TokenView(String kind, int layer, int seed, double bandMin, double bandMax, List<Passage> passages) {}
 
+  /**
+   * One balancing of one threshold-sweep cell (bench/threshold-sweep.sh): the gap labels' class-0
+   * cut (H_L &lt; cut) and class-1 gap (|H_L - H_S| &le; gap) as the cell's manifest records them,
+   * test positions per class, and the paired MLP - combined and linear - combined test AUC
+   * differences (null when the cell has no such row). {@code source}: the cell's folder under
+   * the output root, or null for the run's own thresholds; {@code seeds}: distinct seeds.
+   */
+  record SweepRow(String balance, double class0Cut, double class1Gap, String source, String band, int layer,
+      long nClass0, long nClass1, SweepDifference mlp, SweepDifference linear, long seeds) {
+    boolean own() {
+      return source == null;
+    }
+  }
+
+  /** Mean over the matched rows (seeds) of a paired difference and of its interval bounds. */
+  record SweepDifference(double difference, double low, double high) {}
+
   /** The facts table of the config section and the probe_metrics manifest's config (any JSON value). */
   record RunFacts(Map<String, String> facts, Object config) {}
 
   // ---- choices the sections share -------------------------------------------------------
+
+  /** Sweep rows by balancing in {@code balances}' order (others after, by name), then cut, gap, the run's own first. */
+  static List<SweepRow> sweepOrder(List<SweepRow> rows, List<String> balances) {
+    List<SweepRow> out = new ArrayList<>(rows);
+    out.sort(java.util.Comparator.<SweepRow>comparingInt(r -> balances.contains(r.balance())
+            ? balances.indexOf(r.balance()) : balances.size())
+        .thenComparing(SweepRow::balance).thenComparingDouble(SweepRow::class0Cut)
+        .thenComparingDouble(SweepRow::class1Gap).thenComparing(r -> r.own() ? "" : r.source()));
+    return out;
+  }
 
   /** The balancings present, in the order {@code configured} lists them (others after, sorted). */
   static List<String> balanceOrder(List<String> configured, List<ProbeAuc> cross) {

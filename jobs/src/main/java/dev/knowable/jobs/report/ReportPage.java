@@ -14,6 +14,7 @@ import dev.knowable.jobs.report.ReportData.Passage;
 import dev.knowable.jobs.report.ReportData.ProbeAuc;
 import dev.knowable.jobs.report.ReportData.RocCounts;
 import dev.knowable.jobs.report.ReportData.RunFacts;
+import dev.knowable.jobs.report.ReportData.SweepRow;
 import dev.knowable.jobs.report.ReportData.TokenView;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ import java.util.function.Function;
 final class ReportPage {
   /** The sections in page order (the nav bar). */
   static final List<String> SECTIONS =
-      List.of("headline", "cross-domain", "roc", "layers", "bands", "density", "iclt", "tokens", "config");
+      List.of("headline", "cross-domain", "roc", "layers", "bands", "density", "sweep", "iclt", "tokens", "config");
   /** The ICLT scores drawn, in page order. */
   static final List<String> ICLT_SCORES = List.of("mi", "mi_ratio", "min_entropy", "hint_repeat");
 
@@ -43,12 +44,12 @@ final class ReportPage {
    * Everything the page shows. {@code cross}: every probe configuration of the run (all
    * balancings; the sections below the headline show {@code balances.get(0)} alone); {@code
    * differences} as {@link ReportData#differences} chose them; a null section value draws that
-   * section's "missing" note; {@code pieces} splits a passage's text into token texts (null:
+   * section's "missing" note; {@code sweep}: the threshold-sweep rows (empty: none); {@code pieces} splits a passage's text into token texts (null:
    * the token view shows ids).
    */
   record Contents(String runId, List<String> balances, String band, String labelKind, List<ProbeAuc> cross,
       List<Difference> differences, Map<String, Object> probeModels, RocCounts roc, Density density,
-      double class0MaxLarge, double class1MaxGap, Iclt iclt, TokenView tokens, int passageTokens,
+      double class0MaxLarge, double class1MaxGap, List<SweepRow> sweep, Iclt iclt, TokenView tokens, int passageTokens,
       Function<String, String[]> pieces, RunFacts facts) {}
 
   /** The whole page. */
@@ -63,6 +64,7 @@ final class ReportPage {
     layers(html, cross, c.band(), c.labelKind());
     bands(html, cross, c.labelKind());
     density(html, c.density(), c.class0MaxLarge(), c.class1MaxGap());
+    sweep(html, ReportData.sweepOrder(c.sweep(), c.balances()));
     iclt(html, c.iclt());
     tokens(html, c.tokens(), c.band(), c.passageTokens(), c.pieces());
     config(html, c.facts());
@@ -370,6 +372,27 @@ final class ReportPage {
         + "the lower edge of the first band).", d.positions(), d.bins(), d.bins(), w, class0, gap));
     html.chart("density", Charts.pngLater(Charts.density("H_S vs H_L, all scored positions", x, y, d.n(), d.maxH(),
         d.bandMin(), class0, gap)), "H_S vs H_L density with the gap-label regions");
+  }
+
+  /** The threshold sweep: one row per (balancing, cell), as bench/threshold-sweep.sh's sweep.md has them. */
+  static void sweep(Html html, List<SweepRow> rows) {
+    html.section("sweep", "Threshold sweep");
+    if (rows.isEmpty()) {
+      html.p("No threshold sweep for this run: <code>bench/threshold-sweep.sh CONFIG OUTPUT_ROOT</code> runs the "
+          + "label and probe stages once per (class-0 cut, class-1 gap) cell under &lt;output&gt;/sweep/, and this "
+          + "section then lists the cells.");
+      return;
+    }
+    TreeSet<Integer> layers = new TreeSet<>();
+    rows.forEach(r -> layers.add(r.layer()));
+    html.p("How the paired test AUC differences depend on the gap labels' thresholds: class 0 (epistemic) is H_L "
+        + "&lt; cut, class 1 (aleatoric) |H_L - H_S| &le; gap. Each cell reruns the label and probe stages on this "
+        + "run's scores (bench/threshold-sweep.sh); its thresholds are read from the config its manifest records. "
+        + "Band <b>" + esc(rows.get(0).band()) + "</b>, layer " + (layers.size() == 1 ? layers.first()
+            : "the highest of each cell (" + layers + ")") + ", train all &rarr; test all, baseline the combined "
+        + "control; difference and 95% interval (documents resampled) are means over seeds. <b>this run</b> marks "
+        + "the run's own thresholds.");
+    html.sweepTable(rows);
   }
 
   static void iclt(Html html, Iclt iclt) {

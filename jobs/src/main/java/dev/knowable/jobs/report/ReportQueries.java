@@ -2,7 +2,9 @@ package dev.knowable.jobs.report;
 
 import static dev.knowable.jobs.report.ReportData.POOLED;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.least;
@@ -21,6 +23,8 @@ import dev.knowable.jobs.report.ReportData.Passage;
 import dev.knowable.jobs.report.ReportData.ProbeAuc;
 import dev.knowable.jobs.report.ReportData.RocCounts;
 import dev.knowable.jobs.report.ReportData.RunFacts;
+import dev.knowable.jobs.report.ReportData.SweepDifference;
+import dev.knowable.jobs.report.ReportData.SweepRow;
 import dev.knowable.jobs.report.ReportData.Token;
 import dev.knowable.jobs.report.ReportData.TokenView;
 import dev.knowable.jobs.tables.HiddenStates;
@@ -30,11 +34,17 @@ import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.label.Band;
 import dev.knowable.tables.Table;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -120,6 +130,124 @@ final class ReportQueries {
           x.<Double>getAs("difference_ci_low"), x.<Double>getAs("difference_ci_high")));
     }
     return out;
+  }
+
+  /** Where bench/threshold-sweep.sh puts its cells: one output root per (cut, gap) below the run's. */
+  static final String SWEEP_FOLDER = "sweep";
+  /** The config keys of the gap labels' thresholds, under label in a manifest's recorded config. */
+  static final String CUT_KEY = "epistemic-max-large-entropy";
+  static final String GAP_KEY = "aleatoric-max-gap";
+
+  /**
+   * The threshold sweep in {@code band}: the run's own probe_comparisons (when committed) and
+   * each cell {@code <output>/sweep/<name>/} holding a committed probe_comparisons of this run
+   * id, aggregated as bench/threshold-sweep.sh's SQL does (gap labels, train and eval all, test,
+   * combined_k baselines, the cell's highest layer; mean over seeds per balancing and probe kind).
+   * A cell's thresholds come from its recorded config, never from its folder name. A few rows.
+   */
+  List<SweepRow> sweep(String band) {
+    List<SweepRow> out = new ArrayList<>();
+    Path root = tables.outputRoot();
+    if (has(Table.PROBE_COMPARISONS)) {
+      out.addAll(sweepCell(root, null, band));
+    }
+    Path dir = new Path(root, SWEEP_FOLDER);
+    try {
+      FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(dir)) {
+        return out;
+      }
+      for (FileStatus cell : fs.listStatus(dir)) {
+        // Not isDirectory(): the local file system reports a linked cell as a link, and a file
+        // (sweep.md) simply has no manifest below it.
+        Path cellRoot = cell.getPath();
+        if (fs.exists(new Path(cellTable(cellRoot, Table.PROBE_COMPARISONS), RunTables.MANIFEST))) {
+          out.addAll(sweepCell(cellRoot, SWEEP_FOLDER + "/" + cellRoot.getName(), band));
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("report: cannot list the sweep cells in " + dir + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  private Path cellTable(Path cellRoot, Table table) {
+    return new Path(new Path(cellRoot, table.tableName()), "run_id=" + runId);
+  }
+
+  /** One cell's rows: one per balancing that has an MLP or linear row in the band. */
+  private List<SweepRow> sweepCell(Path cellRoot, String source, String band) {
+    // The label stage's config decides the labels; probe_comparisons records the same config.
+    Table recorded = exists(new Path(cellTable(cellRoot, Table.PROBE_EXAMPLES), RunTables.MANIFEST))
+        ? Table.PROBE_EXAMPLES : Table.PROBE_COMPARISONS;
+    Path manifest = new Path(cellTable(cellRoot, recorded), RunTables.MANIFEST);
+    double[] thresholds = thresholds(manifest);
+    Dataset<Row> c = spark.read().parquet(cellTable(cellRoot, Table.PROBE_COMPARISONS).toString())
+        .filter(col("label_kind").equalTo("gap").and(col("train_domain").equalTo(POOLED))
+            .and(col("eval_domain").equalTo(POOLED)).and(col("eval_split").equalTo("test"))
+            .and(col("baseline_kind").startsWith(ProbeTables.COMBINED_PREFIX)).and(col("band").equalTo(band))
+            .and(col("probe_kind").isin("mlp", "linear")));
+    Row top = c.agg(max("layer")).first();
+    if (top.isNullAt(0)) {
+      return List.of();
+    }
+    int layer = top.getInt(0);
+    // Per (balancing, probe kind): a few rows reach the driver.
+    Map<String, Map<String, Row>> byBalance = new TreeMap<>();
+    for (Row x : c.filter(col("layer").equalTo(layer)).groupBy("balance", "probe_kind")
+        .agg(max("n_class0"), max("n_class1"), avg("auc_difference"), avg("difference_ci_low"),
+            avg("difference_ci_high"), countDistinct("seed"))
+        .collectAsList()) {
+      byBalance.computeIfAbsent(x.getString(0), k -> new TreeMap<>()).put(x.getString(1), x);
+    }
+    List<SweepRow> out = new ArrayList<>();
+    for (Map.Entry<String, Map<String, Row>> e : byBalance.entrySet()) {
+      long n0 = 0;
+      long n1 = 0;
+      long seeds = 0;
+      for (Row x : e.getValue().values()) {
+        n0 = Math.max(n0, x.getLong(2));
+        n1 = Math.max(n1, x.getLong(3));
+        seeds = Math.max(seeds, x.getLong(7));
+      }
+      out.add(new SweepRow(e.getKey(), thresholds[0], thresholds[1], source, band, layer, n0, n1,
+          sweepDifference(e.getValue().get("mlp")), sweepDifference(e.getValue().get("linear")), seeds));
+    }
+    return out;
+  }
+
+  private static SweepDifference sweepDifference(Row x) {
+    return x == null ? null : new SweepDifference(nz(x.get(4)), nz(x.get(5)), nz(x.get(6)));
+  }
+
+  private boolean exists(Path p) {
+    try {
+      return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
+    } catch (IOException e) {
+      throw new IllegalStateException("report: cannot check " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {class-0 cut, class-1 gap} from a manifest's recorded config (the knowable tree, with or without its root key). */
+  @SuppressWarnings("unchecked")
+  private double[] thresholds(Path manifest) {
+    Map<String, Object> m;
+    try (InputStream in = manifest.getFileSystem(spark.sparkContext().hadoopConfiguration()).open(manifest)) {
+      m = new ObjectMapper().readValue(in, Map.class);
+    } catch (IOException e) {
+      throw new IllegalStateException("report: cannot read manifest " + manifest + ": " + e.getMessage(), e);
+    }
+    Object config = m.get("config");
+    if (config instanceof Map<?, ?> tree && tree.get("knowable") instanceof Map<?, ?> inner) {
+      config = inner;
+    }
+    Object label = config instanceof Map<?, ?> tree ? tree.get("label") : null;
+    if (!(label instanceof Map<?, ?> l) || !(l.get(CUT_KEY) instanceof Number cut)
+        || !(l.get(GAP_KEY) instanceof Number gap)) {
+      throw new IllegalStateException("report: manifest " + manifest + " records no label." + CUT_KEY + " and label."
+          + GAP_KEY + " in its config");
+    }
+    return new double[] {cut.doubleValue(), gap.doubleValue()};
   }
 
   /**

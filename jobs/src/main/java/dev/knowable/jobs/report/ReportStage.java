@@ -6,6 +6,7 @@ import dev.knowable.jobs.report.ReportData.Difference;
 import dev.knowable.jobs.report.ReportData.Iclt;
 import dev.knowable.jobs.report.ReportData.ProbeAuc;
 import dev.knowable.jobs.report.ReportData.RocCounts;
+import dev.knowable.jobs.report.ReportData.SweepRow;
 import dev.knowable.jobs.report.ReportData.TokenView;
 import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.Stage;
@@ -71,13 +72,14 @@ public final class ReportStage implements Stage {
     RocCounts roc = timed("roc", () -> layer == null ? null : queries.rocCounts(band, labelKind, lead, kind, layer,
         ReportData.strongestControl(cross, band, labelKind), r.rocThresholds()));
     Density density = timed("density", () -> queries.density(r.densityBins(), config.label().bands().get(0)));
+    List<SweepRow> sweep = timed("sweep", () -> queries.sweep(band));
     Iclt iclt = timed("iclt", () -> queries.iclt(ReportPage.ICLT_SCORES));
     TokenView tokens = timed("tokens", () -> layer == null ? null
         : queries.tokenView(band, labelKind, lead, kind, layer, r.passages(), r.passageTokens()));
     Map<String, Object> probeModels = queries.probeModelsManifest();
     String page = timed("rendering", () -> ReportPage.render(new ReportPage.Contents(config.runId(), balances, band,
         labelKind, all, differences, probeModels, roc, density, config.label().labeler().epistemicMaxLargeEntropy(),
-        config.label().labeler().aleatoricMaxGap(), iclt, tokens, r.passageTokens(),
+        config.label().labeler().aleatoricMaxGap(), sweep, iclt, tokens, r.passageTokens(),
         tokens == null || tokens.passages().isEmpty() ? null : pieces(config), queries.runFacts())));
 
     byte[] bytes = page.getBytes(StandardCharsets.UTF_8);

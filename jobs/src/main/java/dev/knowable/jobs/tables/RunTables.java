@@ -66,6 +66,11 @@ public final class RunTables {
     return config.runId();
   }
 
+  /** The output root (knowable.output) whose folders hold the tables; the report looks for sweep cells below it. */
+  public Path outputRoot() {
+    return new Path(config.output());
+  }
+
   /**
    * Fails, naming the output root, when this job cannot create files there (a read-only
    * folder, a path below a file, refused object-store credentials, an endpoint that does not

@@ -13,6 +13,8 @@ import dev.knowable.jobs.report.ReportData.Passage;
 import dev.knowable.jobs.report.ReportData.ProbeAuc;
 import dev.knowable.jobs.report.ReportData.RocCounts;
 import dev.knowable.jobs.report.ReportData.RunFacts;
+import dev.knowable.jobs.report.ReportData.SweepDifference;
+import dev.knowable.jobs.report.ReportData.SweepRow;
 import dev.knowable.jobs.report.ReportData.Token;
 import dev.knowable.jobs.report.ReportData.TokenView;
 import java.util.LinkedHashMap;
@@ -45,7 +47,7 @@ class ReportPageTest {
     Map<String, String> facts = new LinkedHashMap<>();
     facts.put("run id", "r<1>");
     return new ReportPage.Contents("r<1>", List.of("token", "entropy_matched"), BAND, "gap", cross(), differences,
-        Map.of("mlp_fits", 6, "mlp_stopped_at_cap", 1, "mlp_max_epochs", 200), roc, density, 0.2, 0.1, iclt,
+        Map.of("mlp_fits", 6, "mlp_stopped_at_cap", 1, "mlp_max_epochs", 200), roc, density, 0.2, 0.1, List.of(), iclt,
         tokens, 5, t -> t.split(" "), new RunFacts(facts, Map.of("run-id", "r<1>")));
   }
 
@@ -117,6 +119,38 @@ class ReportPageTest {
             + "rgba(214,39,40,0.90)\">&lt;b&gt;\u21b5c</b>")
         // Position 1 predicts token 2, past the text's pieces: shown by id, out of the band, no H_L.
         .contains("title=\"position 2: H_S 1.000, H_L n/a, P(epistemic) 0.200 (outside the band)\"><b>#12</b>");
+  }
+
+  @Test
+  void theSweepListsEachCellInBalancingThenThresholdOrder() {
+    SweepDifference mlp = new SweepDifference(0.014, 0.003, 0.025);
+    SweepDifference linear = new SweepDifference(-0.16, -0.177, -0.143);
+    List<SweepRow> rows = List.of(
+        new SweepRow("token", 0.5, 0.2, "sweep/cut0.5-gap0.2", BAND, 2, 4200, 4200, mlp, linear, 3),
+        new SweepRow("entropy_matched", 1.0, 0.1, "sweep/<x>", BAND, 2, 10, 11,
+            new SweepDifference(-0.019, -0.038, Double.NaN), null, 3),
+        new SweepRow("token", 0.2, 0.1, null, BAND, 2, 1549, 1549, mlp, linear, 3),
+        new SweepRow("token", 0.2, 0.1, "sweep/cut0.2-gap0.1", BAND, 2, 1549, 1549, mlp, linear, 3));
+    Html html = new Html("t");
+    ReportPage.sweep(html, ReportData.sweepOrder(rows, List.of("token", "entropy_matched")));
+    String page = html.finish();
+    assertThat(page).contains("<h2 id=\"sweep\">Threshold sweep").contains("Band <b>[2.0,inf)</b>, layer 2,")
+        .contains("<tr class=\"sweep\"><td class=\"l\">token</td><td>0.5</td><td>0.2</td><td>4200 / 4200</td>"
+            + "<td class=\"pos\">+0.014 [+0.003, +0.025]</td><td class=\"neg\">-0.160 [-0.177, -0.143]</td>"
+            + "<td>3</td><td class=\"l\">sweep/cut0.5-gap0.2</td></tr>")
+        // A missing bound reads n/a; a missing probe kind a dash; cell names are escaped.
+        .contains("<td>1.0</td><td>0.1</td><td>10 / 11</td><td class=\"\">-0.019 [-0.038, n/a]</td><td>-</td>")
+        .contains("sweep/&lt;x&gt;").doesNotContain("sweep/<x>")
+        .contains("<tr class=\"sweep own\"><td class=\"l\">token</td><td>0.2</td><td>0.1</td>");
+    // The lead balancing first, by cut and gap; the run's own setting before a cell with the same thresholds.
+    assertThat(page).containsSubsequence("<b>this run</b>", "sweep/cut0.2-gap0.1", "sweep/cut0.5-gap0.2",
+        "sweep/&lt;x&gt;");
+    Html empty = new Html("t");
+    ReportPage.sweep(empty, List.of());
+    assertThat(empty.finish()).contains("No threshold sweep for this run: <code>bench/threshold-sweep.sh CONFIG "
+        + "OUTPUT_ROOT</code>").doesNotContain("sweep-table");
+    assertThat(ReportPage.render(contents(List.of(), null, null, null, null)))
+        .contains("<a href=\"#sweep\">sweep</a>").contains("No threshold sweep for this run");
   }
 
   @Test

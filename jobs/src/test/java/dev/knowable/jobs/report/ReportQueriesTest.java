@@ -128,6 +128,75 @@ class ReportQueriesTest extends SparkTestBase {
     assertThat(rows.get(0).low()).isCloseTo(0.1, within(1e-12));
   }
 
+  /** A pooled gap-label test row of probe_comparisons against combined_k4, with {@code change} applied. */
+  private static Map<String, Object> paired(String kind, int layer, int seed, String balance, double difference,
+      double low, double high, long n, Map<String, Object> change) {
+    Map<String, Object> m = new java.util.HashMap<>(comparison(ALL, "test", balance, seed, "combined_k4",
+        difference));
+    m.putAll(Map.of("probe_kind", kind, "layer", layer, "difference_ci_low", low, "difference_ci_high", high,
+        "n_class0", n, "n_class1", n + 1));
+    m.putAll(change);
+    return m;
+  }
+
+  /** A RunTables whose output root is {@code root}, labelled with the given thresholds. */
+  private static RunTables cell(Path tmp, Path root, String runId, double cut, double gap) {
+    return new RunTables(spark, config(tmp, "run-id=" + runId, "output=\"" + root + "\"",
+        "label.epistemic-max-large-entropy=" + cut, "label.aleatoric-max-gap=" + gap));
+  }
+
+  @Test
+  void theSweepAggregatesEachCellAsTheSweepScriptDoesWithThresholdsFromItsManifest(@TempDir Path tmp)
+      throws java.io.IOException {
+    Path out = tmp.resolve("out");
+    RunTables base = cell(tmp, out, "test", 0.3, 0.15);
+    ReportQueries queries = new ReportQueries(spark, base, "test");
+    assertThat(queries.sweep(BAND)).isEmpty(); // neither the run's own comparisons nor a sweep folder
+    write(base, "probe_comparisons", List.of(paired("mlp", 2, 1, "token", 0.3, 0.2, 0.4, 10, Map.of())));
+    // The folder name says cut 9, gap 9: the recorded config (0.7, 0.25) decides.
+    RunTables a = cell(tmp, out.resolve("sweep/cut9-gap9"), "test", 0.7, 0.25);
+    write(a, "probe_comparisons", List.of(
+        paired("mlp", 2, 1, "token", 0.10, 0.00, 0.20, 100, Map.of()),
+        paired("mlp", 2, 2, "token", 0.20, 0.10, 0.30, 100, Map.of()),
+        paired("linear", 2, 1, "token", -0.10, -0.20, 0.00, 100, Map.of()),
+        paired("mlp", 2, 1, "entropy_matched", 0.05, -0.01, 0.11, 50, Map.of()),
+        // Left out: a lower layer, another baseline, split, train domain, label kind; another band's
+        // layer 3 does not raise the highest layer of this band.
+        paired("mlp", 1, 1, "token", 0.9, 0.9, 0.9, 999, Map.of()),
+        paired("mlp", 2, 1, "token", 0.9, 0.9, 0.9, 999, Map.of("baseline_kind", "bet")),
+        paired("mlp", 2, 1, "token", 0.9, 0.9, 0.9, 999, Map.of("eval_split", "val")),
+        paired("mlp", 2, 1, "token", 0.9, 0.9, 0.9, 999, Map.of("train_domain", "news")),
+        paired("mlp", 2, 1, "token", 0.9, 0.9, 0.9, 999, Map.of("label_kind", "no-gap")),
+        paired("mlp", 3, 1, "token", 0.9, 0.9, 0.9, 999, Map.of("band", "[4.0,inf)"))));
+    // Thresholds from probe_examples' manifest when the cell has one.
+    RunTables b = cell(tmp, out.resolve("sweep/b"), "test", 1.0, 0.2);
+    write(b, "probe_examples", List.of(Map.of("doc_id", "d")));
+    write(b, "probe_comparisons", List.of(paired("linear", 1, 1, "token", -0.2, -0.3, -0.1, 7, Map.of())));
+    // Not cells of this run: another run id, a folder without committed comparisons, a file.
+    write(cell(tmp, out.resolve("sweep/other"), "other", 0.5, 0.5), "probe_comparisons",
+        List.of(paired("mlp", 2, 1, "token", 0.9, 0.9, 0.9, 999, Map.of())));
+    java.nio.file.Files.createDirectories(out.resolve("sweep/empty/probe_comparisons/run_id=test"));
+    java.nio.file.Files.writeString(out.resolve("sweep/sweep.md"), "| table |");
+
+    List<ReportData.SweepRow> rows = ReportData.sweepOrder(queries.sweep(BAND), List.of("token",
+        "entropy_matched"));
+    assertThat(rows).extracting(r -> r.balance() + " " + r.class0Cut() + " " + r.class1Gap() + " " + r.source()
+        + " L" + r.layer() + " " + r.nClass0() + "/" + r.nClass1() + " seeds " + r.seeds())
+        .containsExactly("token 0.3 0.15 null L2 10/11 seeds 1", "token 0.7 0.25 sweep/cut9-gap9 L2 100/101 seeds 2",
+            "token 1.0 0.2 sweep/b L1 7/8 seeds 1", "entropy_matched 0.7 0.25 sweep/cut9-gap9 L2 50/51 seeds 1");
+    assertThat(rows.get(0).own()).isTrue();
+    ReportData.SweepRow token = rows.get(1);
+    // MLP: the mean over its two seeds of the difference and of each bound.
+    assertThat(token.mlp().difference()).isCloseTo(0.15, within(1e-12));
+    assertThat(token.mlp().low()).isCloseTo(0.05, within(1e-12));
+    assertThat(token.mlp().high()).isCloseTo(0.25, within(1e-12));
+    assertThat(token.linear().difference()).isCloseTo(-0.10, within(1e-12));
+    assertThat(token.linear().low()).isCloseTo(-0.20, within(1e-12));
+    assertThat(rows.get(3).linear()).isNull(); // entropy_matched has no linear row
+    assertThat(rows.get(2).mlp()).isNull();
+    assertThat(rows).allMatch(r -> r.band().equals(BAND));
+  }
+
   private static Map<String, Object> score(String doc, int position, float entropy) {
     return Map.of("doc_id", doc, "split", "test", "position", position, "entropy", entropy, "domain", "web");
   }
