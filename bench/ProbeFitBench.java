@@ -68,7 +68,7 @@ public class ProbeFitBench {
         mlpTrain = train.reordered(first);
         mlpY = java.util.Arrays.copyOf(y, mlpRows);
       }
-      MlpSettings settings = new MlpSettings(2048, 0.1, 1e-4, 64, mlpEpochs, mlpEpochs);
+      MlpSettings settings = new MlpSettings(2048, 0.1, 1e-4, 64, mlpEpochs, mlpEpochs, 0.0);
       long t = System.nanoTime();
       MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(mlpTrain, mlpY, val, vy, settings, 0, Device.cpu());
       double s = (System.nanoTime() - t) / 1e9;
