@@ -110,6 +110,9 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
     }
   }
 
+  /** A trained probe: its probe_models columns (after seed, before probe_kind), scorer and log summary. */
+  private record Trained(Object[] model, Scorer scorer, String summary) {}
+
   @Override
   public Iterator<Row> call(String key, Iterator<Row> rows) {
     ProbeTaskRows held = ProbeTaskRows.collect(rows);
@@ -120,67 +123,89 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
     String kind = first.getAs("probe_kind");
     String config = kind + " layer=" + first.getAs("layer") + " band=" + first.getAs("band") + " kind="
         + first.getAs("label_kind") + " balance=" + first.getAs("balance") + " train_domain=" + first.getAs("train_domain") + " seed=" + first.getAs("seed");
-    int[] trainY = train.labels;
-    int[] valY = val.labels;
-    if (java.util.Arrays.stream(trainY).distinct().count() < 2) {
+    if (java.util.Arrays.stream(train.labels).distinct().count() < 2) {
       LOG.warn("Probe {}: the train split holds {} rows and not both classes; not trained", config, train.size());
       return Collections.emptyIterator();
     }
     long start = System.nanoTime();
     int seed = first.getAs("seed");
-    Object[] model;
-    Scorer scorer;
-    String summary;
-    if (ProbeTables.MLP.equals(kind)) {
-      MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(dense(train), trainY, dense(val), valY, settings.mlp(), seed,
-          mlpDevice());
-      MlpWeights w = fit.weights();
-      dev.knowable.probe.MlpScorer mlp = new dev.knowable.probe.MlpScorer(w);
-      scorer = x -> mlp.probabilityOfClass1(x.features());
-      model = new Object[] {w.inputDim(), w.hiddenDim(), w.w1(), w.b1(), w.w2(), w.b2(), (long) train.size(),
-          (long) val.size(), fit.epochsRun(), fit.bestEpoch(), val.size() == 0 ? null : fit.bestValLoss(), null,
-          fit.converged()};
-      summary = fit.epochsRun() + " epochs" + (fit.converged() ? "" : " (cap reached)") + ", best epoch "
-          + fit.bestEpoch() + " (val loss " + String.format("%.4f", fit.bestValLoss()) + ")";
-    } else {
-      LogisticProbeTrainer.Fit fit;
-      int inputDim;
-      if (ProbeTables.LINEAR.equals(kind)) {
-        fit = LogisticProbeTrainer.trainDense(dense(train), trainY, dense(val), valY, settings.linear().grid(),
-            settings.linear().maxIter(), settings.linear().tolerance());
-        float[] stored = floats(fit.weights());
-        float intercept = (float) fit.intercept();
-        // Scored with the weights as probe_models stores them (floats), as the apply stage does.
-        scorer = x -> StoredProbes.storedLinear(stored, intercept, x.features());
-        inputDim = fit.weights().length;
-      } else if (kind.startsWith(ProbeTables.COMBINED_PREFIX)) {
-        int k = Integer.parseInt(kind.substring(ProbeTables.COMBINED_PREFIX.length()));
-        ContextFeatures encoder = new ContextFeatures(k, maxTokenId);
-        int oneHotDim = encoder.size();
-        fit = LogisticProbeTrainer.trainMixed(active(train, encoder), floatRows(train), trainY, active(val, encoder),
-            floatRows(val), valY, oneHotDim, settings.linear().grid(), settings.linear().maxIter(),
-            settings.linear().tolerance());
-        LogisticProbeTrainer.Fit f = fit;
-        scorer = x -> LogisticProbeTrainer.mixedProbability(f, oneHotDim, encoder.active(x.context()), x.features());
-        inputDim = fit.weights().length;
-      } else {
-        int k = Integer.parseInt(kind.substring(ProbeTables.CONTEXT_PREFIX.length()));
-        ContextFeatures encoder = new ContextFeatures(k, maxTokenId);
-        fit = LogisticProbeTrainer.train(LogisticProbeTrainer.oneHot(active(train, encoder), encoder.size()), trainY,
-            LogisticProbeTrainer.oneHot(active(val, encoder), encoder.size()), valY, settings.linear().grid(),
-            settings.linear().maxIter(), settings.linear().tolerance());
-        LogisticProbeTrainer.Fit f = fit;
-        scorer = x -> f.probabilityOfClass1(encoder.active(x.context()));
-        inputDim = encoder.size();
-      }
-      float[] w = floats(fit.weights());
-      Double valLoss = val.size() == 0 ? null : fit.valLosses()[java.util.Arrays.binarySearch(fit.grid(),
-          fit.regParam())];
-      model = new Object[] {inputDim, 0, w, new float[] {(float) fit.intercept()}, null, null, (long) train.size(),
-          (long) val.size(), fit.iterations(), null, valLoss, fit.regParam(), fit.converged()};
-      summary = fit.iterations() + " iterations" + (fit.converged() ? "" : " (not converged)") + ", penalty "
-          + fit.regParam() + " (val loss " + (valLoss == null ? "-" : String.format("%.4f", valLoss)) + ")";
+    Trained trained = ProbeTables.MLP.equals(kind) ? trainMlp(train, val, seed) : trainLogistic(kind, train, val);
+    double[] scores = scoreEvaluation(trained.scorer(), eval);
+    long clamped = (train.features == null ? 0 : train.features.clamped())
+        + (val.features == null ? 0 : val.features.clamped()) + (eval.features == null ? 0 : eval.features.clamped());
+    if (clamped > 0) {
+      LOG.warn("Probe {}: {} feature values beyond fp16's range were held as +-65504", config, clamped);
     }
+    LOG.info("Probe {}: {} train / {} val rows, {}, {} s", config, train.size(), val.size(), trained.summary(),
+        String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    return List.of(fittedRow(first, seed, trained.model(), kind, eval, scores)).iterator();
+  }
+
+  /** The MLP probe, early-stopped on the val rows, on the task's device. */
+  private Trained trainMlp(ProbeTaskRows.Group train, ProbeTaskRows.Group val, int seed) {
+    MlpProbeTrainer.Fit fit = MlpProbeTrainer.train(dense(train), train.labels, dense(val), val.labels, settings.mlp(),
+        seed, mlpDevice());
+    MlpWeights w = fit.weights();
+    dev.knowable.probe.MlpScorer mlp = new dev.knowable.probe.MlpScorer(w);
+    Scorer scorer = x -> mlp.probabilityOfClass1(x.features());
+    Object[] model = new Object[] {w.inputDim(), w.hiddenDim(), w.w1(), w.b1(), w.w2(), w.b2(), (long) train.size(),
+        (long) val.size(), fit.epochsRun(), fit.bestEpoch(), val.size() == 0 ? null : fit.bestValLoss(), null,
+        fit.converged()};
+    String summary = fit.epochsRun() + " epochs" + (fit.converged() ? "" : " (cap reached)") + ", best epoch "
+        + fit.bestEpoch() + " (val loss " + String.format("%.4f", fit.bestValLoss()) + ")";
+    return new Trained(model, scorer, summary);
+  }
+
+  /**
+   * A logistic probe, its penalty picked on the val rows: the linear probe on the hidden
+   * states, the combined control (context one-hot plus dense features) or a context baseline.
+   */
+  private Trained trainLogistic(String kind, ProbeTaskRows.Group train, ProbeTaskRows.Group val) {
+    int[] trainY = train.labels;
+    int[] valY = val.labels;
+    LogisticProbeTrainer.Fit fit;
+    Scorer scorer;
+    int inputDim;
+    if (ProbeTables.LINEAR.equals(kind)) {
+      fit = LogisticProbeTrainer.trainDense(dense(train), trainY, dense(val), valY, settings.linear().grid(),
+          settings.linear().maxIter(), settings.linear().tolerance());
+      float[] stored = floats(fit.weights());
+      float intercept = (float) fit.intercept();
+      // Scored with the weights as probe_models stores them (floats), as the apply stage does.
+      scorer = x -> StoredProbes.storedLinear(stored, intercept, x.features());
+      inputDim = fit.weights().length;
+    } else if (kind.startsWith(ProbeTables.COMBINED_PREFIX)) {
+      int k = Integer.parseInt(kind.substring(ProbeTables.COMBINED_PREFIX.length()));
+      ContextFeatures encoder = new ContextFeatures(k, maxTokenId);
+      int oneHotDim = encoder.size();
+      fit = LogisticProbeTrainer.trainMixed(active(train, encoder), floatRows(train), trainY, active(val, encoder),
+          floatRows(val), valY, oneHotDim, settings.linear().grid(), settings.linear().maxIter(),
+          settings.linear().tolerance());
+      LogisticProbeTrainer.Fit f = fit;
+      scorer = x -> LogisticProbeTrainer.mixedProbability(f, oneHotDim, encoder.active(x.context()), x.features());
+      inputDim = fit.weights().length;
+    } else {
+      int k = Integer.parseInt(kind.substring(ProbeTables.CONTEXT_PREFIX.length()));
+      ContextFeatures encoder = new ContextFeatures(k, maxTokenId);
+      fit = LogisticProbeTrainer.train(LogisticProbeTrainer.oneHot(active(train, encoder), encoder.size()), trainY,
+          LogisticProbeTrainer.oneHot(active(val, encoder), encoder.size()), valY, settings.linear().grid(),
+          settings.linear().maxIter(), settings.linear().tolerance());
+      LogisticProbeTrainer.Fit f = fit;
+      scorer = x -> f.probabilityOfClass1(encoder.active(x.context()));
+      inputDim = encoder.size();
+    }
+    float[] w = floats(fit.weights());
+    Double valLoss = val.size() == 0 ? null : fit.valLosses()[java.util.Arrays.binarySearch(fit.grid(),
+        fit.regParam())];
+    Object[] model = new Object[] {inputDim, 0, w, new float[] {(float) fit.intercept()}, null, null,
+        (long) train.size(), (long) val.size(), fit.iterations(), null, valLoss, fit.regParam(), fit.converged()};
+    String summary = fit.iterations() + " iterations" + (fit.converged() ? "" : " (not converged)") + ", penalty "
+        + fit.regParam() + " (val loss " + (valLoss == null ? "-" : String.format("%.4f", valLoss)) + ")";
+    return new Trained(model, scorer, summary);
+  }
+
+  /** The trained probe's score of every evaluation row, in the group's order. */
+  private static double[] scoreEvaluation(Scorer scorer, ProbeTaskRows.Group eval) {
     int n = eval.size();
     double[] scores = new double[n];
     EvalRow row = new EvalRow(eval);
@@ -188,18 +213,12 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
       row.at(i);
       scores[i] = scorer.score(row);
     }
-    long clamped = (train.features == null ? 0 : train.features.clamped())
-        + (val.features == null ? 0 : val.features.clamped()) + (eval.features == null ? 0 : eval.features.clamped());
-    if (clamped > 0) {
-      LOG.warn("Probe {}: {} feature values beyond fp16's range were held as +-65504", config, clamped);
-    }
-    String[] domains = eval.domains;
-    String[] splits = eval.splits;
-    int[] labels = eval.labels;
-    String[] docIds = eval.docIds;
-    int[] positions = eval.positions;
-    LOG.info("Probe {}: {} train / {} val rows, {}, {} s", config, train.size(), val.size(), summary,
-        String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    return scores;
+  }
+
+  /** The task's one output row ({@link #fitted()}): the probe_models columns, then the evaluation arrays. */
+  private Row fittedRow(Row first, int seed, Object[] model, String kind, ProbeTaskRows.Group eval,
+      double[] scores) {
     List<Object> out = new ArrayList<>(List.of(settings.modelPair()));
     out.add(first.getAs("layer"));
     out.add(first.getAs("band"));
@@ -209,8 +228,8 @@ public final class ProbeFitTask implements FlatMapGroupsFunction<String, Row, Ro
     out.add(seed);
     out.addAll(java.util.Arrays.asList(model));
     out.add(kind);
-    out.addAll(List.of(domains, splits, scores, labels, docIds, positions));
-    return List.of(RowFactory.create(out.toArray())).iterator();
+    out.addAll(List.of(eval.domains, eval.splits, scores, eval.labels, eval.docIds, eval.positions));
+    return RowFactory.create(out.toArray());
   }
 
   /** The rows a probe task returns: a probe_models row plus its evaluation scores as parallel arrays. */

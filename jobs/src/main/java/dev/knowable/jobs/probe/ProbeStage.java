@@ -73,18 +73,65 @@ public final class ProbeStage implements Stage {
     }
   }
 
+  /** The configurations to fit: hidden layers and train domains, over the populations of probe_examples. */
+  private record ProbePlan(List<String> layers, List<String> trainDomains, Populations pops) {}
+
+  /**
+   * What the fits produced: the probe_models rows (null when no probe was fitted; BET-FT's
+   * and the probe tasks' unioned), the evaluation scores of every probe kind, and the largest
+   * context token id.
+   */
+  private record Fitted(Dataset<Row> fits, List<Dataset<Row>> scored, int maxTokenId) {}
+
   @Override
   public void run(SparkSession spark, KnowableConfig config, RunTables tables) {
     ProbeSettings settings = config.probe();
     ProbeTaskSettings taskSettings = config.probeTask();
+    if (!anyNeedsWrite(tables)) {
+      return;
+    }
+    List<String> kinds = settings.labelKinds().stream().map(LabelKind::tableValue).toList();
+    Dataset<Row> examples = readExamples(tables, settings, kinds).persist(StorageLevel.MEMORY_AND_DISK());
+    List<Dataset<Row>> fitParts = new ArrayList<>();
+    Dataset<Row> allScored = null;
+    try {
+      ProbePlan plan = planConfigurations(spark, tables, examples, kinds, settings, taskSettings);
+      Fitted fitted = fit(spark, config, tables, examples, plan, fitParts);
+      allScored = allScored(fitted.scored(), settings);
+      Map<String, Object> extras = new LinkedHashMap<>();
+      extras.put("model_pair", settings.modelPair());
+      extras.put("layers", plan.layers().stream().map(ProbeExamplesTable::layerOf).toList());
+      extras.put("bands", plan.pops().bands());
+      extras.put("label_kinds", plan.pops().kinds());
+      extras.put("train_domains", plan.trainDomains());
+      extras.put("seeds", settings.seeds());
+      long metricRows = writeMetrics(tables, allScored, settings, extras);
+      // extras gains the models' counts here and keeps them for cross_domain and probe_comparisons.
+      writeModels(spark, config, tables, fitted, extras);
+      writeCrossDomain(tables, extras);
+      writeComparisons(tables, allScored, settings, extras);
+      LOG.info("Probe stage wrote {} metric rows", metricRows);
+    } finally {
+      if (allScored != null) {
+        allScored.unpersist();
+      }
+      // fits may be a union: its parts are what was persisted.
+      fitParts.forEach(Dataset::unpersist);
+      examples.unpersist();
+    }
+  }
+
+  /** Whether any table of the stage is to be written (each is asked: a committed one may fail if-exists). */
+  private boolean anyNeedsWrite(RunTables tables) {
     boolean needed = false;
     for (Table t : tables()) {
       needed |= tables.needsWrite(t);
     }
-    if (!needed) {
-      return;
-    }
-    List<String> kinds = settings.labelKinds().stream().map(LabelKind::tableValue).toList();
+    return needed;
+  }
+
+  /** probe_examples of the configured label kinds, with a balance column and, for k > 2, the context ids. */
+  private static Dataset<Row> readExamples(RunTables tables, ProbeSettings settings, List<String> kinds) {
     Dataset<Row> examples = tables.read(Table.PROBE_EXAMPLES)
         .filter(col("label_kind").isin(kinds.toArray()));
     if (!List.of(examples.columns()).contains(ProbeExamplesTable.BALANCE)) {
@@ -95,113 +142,136 @@ public final class ProbeStage implements Stage {
     if (settings.maxContextK() > 2) {
       examples = TokensTable.withContextIds(examples, tables);
     }
-    examples = examples.persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> fits = null;
-    List<Dataset<Row>> fitParts = new ArrayList<>();
-    Dataset<Row> allScored = null;
-    try {
-      Populations pops = populations(examples, settings.pooled());
-      List<String> trainDomains = trainDomains(settings, pops);
-      List<String> layers = ProbeExamplesTable.hiddenColumns(examples.schema());
-      LOG.info("Probe stage, run {}: layers {}, bands {}, kinds {}, train domains {}, seeds {}", tables.runId(),
-          layers, pops.bands(), pops.kinds(), trainDomains, settings.seeds());
-      for (String kind : kinds) {
-        if (!pops.kinds().contains(kind)) {
-          throw new IllegalStateException("knowable.probe.label-kinds asks for " + kind + ", but probe_examples of run "
-              + tables.runId() + " holds " + pops.kinds() + " (knowable.label.kinds)");
-        }
-      }
-      if (pops.trainCounts().values().stream().noneMatch(n -> n[0] > 0 && n[1] > 0)) {
-        throw new IllegalStateException("No band, label kind and domain of probe_examples in run " + tables.runId()
-            + " has both classes in its train split: no probe can be trained. Check the label stage's manifest"
-            + " counts (knowable.label.bands, thresholds, the split fractions).");
-      }
-      // Every fit's rows must fit its task's heap: checked from counts before any is collected.
-      ProbeMemoryCheck.check(spark, examples, layers, trainDomains, settings, taskSettings);
-      Dataset<Row> evalRows = examples.filter(col("split").isin(EVAL_SPLITS.toArray()));
-      int firstSeed = settings.seeds().get(0);
+    return examples;
+  }
 
-      List<Dataset<Row>> scored = new ArrayList<>();
-      if (settings.bet()) {
-        scored.add(betScores(evalRows, trainDomains, firstSeed));
+  /**
+   * The layers, bands, label kinds and train domains to fit, checked against probe_examples:
+   * every asked label kind is there, some configuration has both classes to train on, and
+   * every fit's rows fit its task's heap.
+   */
+  private static ProbePlan planConfigurations(SparkSession spark, RunTables tables, Dataset<Row> examples,
+      List<String> kinds, ProbeSettings settings, ProbeTaskSettings taskSettings) {
+    Populations pops = populations(examples, settings.pooled());
+    List<String> trainDomains = trainDomains(settings, pops);
+    List<String> layers = ProbeExamplesTable.hiddenColumns(examples.schema());
+    LOG.info("Probe stage, run {}: layers {}, bands {}, kinds {}, train domains {}, seeds {}", tables.runId(),
+        layers, pops.bands(), pops.kinds(), trainDomains, settings.seeds());
+    for (String kind : kinds) {
+      if (!pops.kinds().contains(kind)) {
+        throw new IllegalStateException("knowable.probe.label-kinds asks for " + kind + ", but probe_examples of run "
+            + tables.runId() + " holds " + pops.kinds() + " (knowable.label.kinds)");
       }
-      Dataset<Row> betFt = BetFtProbe.fits(spark, config, tables, examples, trainDomains, settings);
-      if (betFt != null) {
-        betFt = betFt.persist(StorageLevel.MEMORY_AND_DISK());
-        fitParts.add(betFt);
-        scored.add(fitScores(betFt));
-        fits = betFt;
-      }
-      int maxTokenId = settings.maxContextK() == 0 ? 0 : maxTokenId(examples);
-      Dataset<Row> rows = fitRows(spark, examples, layers, trainDomains, settings);
-      if (rows != null) {
-        Dataset<Row> probes = rows.groupByKey(
-                (org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key, Encoders.STRING())
-            .flatMapGroups(new ProbeFitTask(settings, maxTokenId, taskSettings), Encoders.row(ProbeFitTask.fitted()))
-            .persist(StorageLevel.MEMORY_AND_DISK());
-        fitParts.add(probes);
-        scored.add(fitScores(probes));
-        // BET-FT's fits (probe_models rows, without weights) join the probes' (persisted both).
-        fits = fits == null ? probes : fits.unionByName(probes);
-      }
-      if (scored.isEmpty()) {
-        throw new IllegalStateException("knowable.probe enables no probe kind: nothing to evaluate");
-      }
-      allScored = scored.stream().reduce(Dataset::unionByName).orElseThrow();
-      if (settings.pooled()) {
-        allScored = allScored.withColumn("eval_domain",
-            explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
-      }
-      // Read twice (metrics, then the paired comparisons): score once.
-      allScored = allScored.persist(StorageLevel.MEMORY_AND_DISK());
-      Dataset<Row> metrics = allScored
-          .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeMetricsFunction::key,
-              Encoders.STRING())
-          .flatMapGroups(new ProbeMetricsFunction(settings.modelPair(), settings.bootstrapResamples()),
-              Encoders.row(ProbeTables.schema(Table.PROBE_METRICS)));
-
-      Map<String, Object> extras = new LinkedHashMap<>();
-      extras.put("model_pair", settings.modelPair());
-      extras.put("layers", layers.stream().map(ProbeExamplesTable::layerOf).toList());
-      extras.put("bands", pops.bands());
-      extras.put("label_kinds", pops.kinds());
-      extras.put("train_domains", trainDomains);
-      extras.put("seeds", settings.seeds());
-      long metricRows = tables.write(Table.PROBE_METRICS, metrics, extras);
-
-      Dataset<Row> models = fits == null
-          ? spark.createDataFrame(List.of(), ProbeTables.schema(Table.PROBE_MODELS))
-          : fits.select(List.of(ProbeTables.schema(Table.PROBE_MODELS).fieldNames()).stream().map(c -> col(c))
-              .toArray(Column[]::new));
-      if (settings.maxContextK() > 0) {
-        extras.put("context_max_token_id", maxTokenId);
-      }
-      if (fits != null) {
-        extras.putAll(ProbeConvergence.counts(fits, settings, config.betFt()));
-      }
-      tables.write(Table.PROBE_MODELS, models, extras);
-      // The documented columns of cross_domain, in order, of the rule shared with aggregate.
-      Dataset<Row> cross = CrossDomain.overSeeds(tables.read(Table.PROBE_METRICS), List.of())
-          .select(Stream.of(ProbeTables.schema(Table.CROSS_DOMAIN).fieldNames()).map(c -> col(c))
-              .toArray(Column[]::new));
-      tables.write(Table.CROSS_DOMAIN, cross, extras);
-      // Each probe against BET and the strongest context control on the same rows, paired,
-      // documents resampled.
-      Dataset<Row> comparisons = allScored
-          .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) PairedComparisons::key,
-              Encoders.STRING())
-          .flatMapGroups(new PairedComparisons(settings.modelPair(), settings.bootstrapResamples(), true),
-              Encoders.row(ProbeTables.schema(Table.PROBE_COMPARISONS)));
-      tables.write(Table.PROBE_COMPARISONS, comparisons, extras);
-      LOG.info("Probe stage wrote {} metric rows", metricRows);
-    } finally {
-      if (allScored != null) {
-        allScored.unpersist();
-      }
-      // fits may be a union: its parts are what was persisted.
-      fitParts.forEach(Dataset::unpersist);
-      examples.unpersist();
     }
+    if (pops.trainCounts().values().stream().noneMatch(n -> n[0] > 0 && n[1] > 0)) {
+      throw new IllegalStateException("No band, label kind and domain of probe_examples in run " + tables.runId()
+          + " has both classes in its train split: no probe can be trained. Check the label stage's manifest"
+          + " counts (knowable.label.bands, thresholds, the split fractions).");
+    }
+    // Every fit's rows must fit its task's heap: checked from counts before any is collected.
+    ProbeMemoryCheck.check(spark, examples, layers, trainDomains, settings, taskSettings);
+    return new ProbePlan(layers, trainDomains, pops);
+  }
+
+  /**
+   * Fits every planned probe: BET (nothing to fit), BET-FT, then the linear, MLP and context
+   * probes in one job (a task per configuration). Each persisted fit is added to
+   * {@code fitParts} as soon as it is made, for the caller to unpersist.
+   */
+  private static Fitted fit(SparkSession spark, KnowableConfig config, RunTables tables, Dataset<Row> examples,
+      ProbePlan plan, List<Dataset<Row>> fitParts) {
+    ProbeSettings settings = config.probe();
+    List<String> trainDomains = plan.trainDomains();
+    Dataset<Row> evalRows = examples.filter(col("split").isin(EVAL_SPLITS.toArray()));
+    int firstSeed = settings.seeds().get(0);
+    Dataset<Row> fits = null;
+    List<Dataset<Row>> scored = new ArrayList<>();
+    if (settings.bet()) {
+      scored.add(betScores(evalRows, trainDomains, firstSeed));
+    }
+    Dataset<Row> betFt = BetFtProbe.fits(spark, config, tables, examples, trainDomains, settings);
+    if (betFt != null) {
+      betFt = betFt.persist(StorageLevel.MEMORY_AND_DISK());
+      fitParts.add(betFt);
+      scored.add(fitScores(betFt));
+      fits = betFt;
+    }
+    int maxTokenId = settings.maxContextK() == 0 ? 0 : maxTokenId(examples);
+    Dataset<Row> rows = fitRows(spark, examples, plan.layers(), trainDomains, settings);
+    if (rows != null) {
+      Dataset<Row> probes = rows.groupByKey(
+              (org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeFitTask::key, Encoders.STRING())
+          .flatMapGroups(new ProbeFitTask(settings, maxTokenId, config.probeTask()),
+              Encoders.row(ProbeFitTask.fitted()))
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      fitParts.add(probes);
+      scored.add(fitScores(probes));
+      // BET-FT's fits (probe_models rows, without weights) join the probes' (persisted both).
+      fits = fits == null ? probes : fits.unionByName(probes);
+    }
+    return new Fitted(fits, scored, maxTokenId);
+  }
+
+  /** Every probe's evaluation scores in one persisted dataset, with each row also under the pooled domain. */
+  private static Dataset<Row> allScored(List<Dataset<Row>> scored, ProbeSettings settings) {
+    if (scored.isEmpty()) {
+      throw new IllegalStateException("knowable.probe enables no probe kind: nothing to evaluate");
+    }
+    Dataset<Row> allScored = scored.stream().reduce(Dataset::unionByName).orElseThrow();
+    if (settings.pooled()) {
+      allScored = allScored.withColumn("eval_domain",
+          explode(array(col("eval_domain"), lit(ProbeSettings.POOLED))));
+    }
+    // Read twice (metrics, then the paired comparisons): score once.
+    return allScored.persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  private static long writeMetrics(RunTables tables, Dataset<Row> allScored, ProbeSettings settings,
+      Map<String, Object> extras) {
+    Dataset<Row> metrics = allScored
+        .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) ProbeMetricsFunction::key,
+            Encoders.STRING())
+        .flatMapGroups(new ProbeMetricsFunction(settings.modelPair(), settings.bootstrapResamples()),
+            Encoders.row(ProbeTables.schema(Table.PROBE_METRICS)));
+    return tables.write(Table.PROBE_METRICS, metrics, extras);
+  }
+
+  /** Writes probe_models; adds the context token range and the convergence counts to {@code extras}. */
+  private static void writeModels(SparkSession spark, KnowableConfig config, RunTables tables, Fitted fitted,
+      Map<String, Object> extras) {
+    ProbeSettings settings = config.probe();
+    Dataset<Row> fits = fitted.fits();
+    Dataset<Row> models = fits == null
+        ? spark.createDataFrame(List.of(), ProbeTables.schema(Table.PROBE_MODELS))
+        : fits.select(List.of(ProbeTables.schema(Table.PROBE_MODELS).fieldNames()).stream().map(c -> col(c))
+            .toArray(Column[]::new));
+    if (settings.maxContextK() > 0) {
+      extras.put("context_max_token_id", fitted.maxTokenId());
+    }
+    if (fits != null) {
+      extras.putAll(ProbeConvergence.counts(fits, settings, config.betFt()));
+    }
+    tables.write(Table.PROBE_MODELS, models, extras);
+  }
+
+  private static void writeCrossDomain(RunTables tables, Map<String, Object> extras) {
+    // The documented columns of cross_domain, in order, of the rule shared with aggregate.
+    Dataset<Row> cross = CrossDomain.overSeeds(tables.read(Table.PROBE_METRICS), List.of())
+        .select(Stream.of(ProbeTables.schema(Table.CROSS_DOMAIN).fieldNames()).map(c -> col(c))
+            .toArray(Column[]::new));
+    tables.write(Table.CROSS_DOMAIN, cross, extras);
+  }
+
+  private static void writeComparisons(RunTables tables, Dataset<Row> allScored, ProbeSettings settings,
+      Map<String, Object> extras) {
+    // Each probe against BET and the strongest context control on the same rows, paired,
+    // documents resampled.
+    Dataset<Row> comparisons = allScored
+        .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) PairedComparisons::key,
+            Encoders.STRING())
+        .flatMapGroups(new PairedComparisons(settings.modelPair(), settings.bootstrapResamples(), true),
+            Encoders.row(ProbeTables.schema(Table.PROBE_COMPARISONS)));
+    tables.write(Table.PROBE_COMPARISONS, comparisons, extras);
   }
 
   /** Bands, kinds, domains and per-class train counts of probe_examples (one aggregate query). */

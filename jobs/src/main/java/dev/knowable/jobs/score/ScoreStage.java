@@ -123,6 +123,50 @@ public final class ScoreStage implements Stage {
       return;
     }
     ModelSettings settings = role.equals(SMALL) ? config.small() : config.large();
+    ModelContract contract = resolveContract(config, tables, settings);
+    ScoreRequest request = resolveRequest(contract, settings);
+    List<String> hiddenColumns = new ArrayList<>();
+    request.layers().forEach(l -> hiddenColumns.add("hidden_l" + l));
+    // Hidden-state storage (small only): one schema decision, one encoder (HiddenEncoder).
+    HiddenStorage storage = role.equals(SMALL) ? config.hiddenStorage() : HiddenStorage.FLOAT32_ALL;
+    LongAccumulator clamped = spark.sparkContext().longAccumulator("hidden values clamped");
+    StructType schema = SparkSchemas.withPatternColumns(table().schema(), hiddenColumns,
+        storage.dtype().sqlType());
+    boolean failOnNonFinite = config.score().onNonFinite() == KnowableConfig.OnNonFinite.FAIL;
+    ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
+        request, contract.hiddenSize(), new HiddenEncoder(storage, clamped),
+        config.tokenize().maxTokens(), config.tokenize().overlapTokens(), failOnNonFinite,
+        new ScoreRowLayout(schema, request.layers()));
+
+    Dataset<Row> all = tables.read(Table.TOKENS);
+    Column outOfRange = outOfVocabulary(contract);
+    List<Row> outOfVocabulary = findOutOfVocabularyDocuments(all, outOfRange, contract);
+    Dataset<Row> tokens = all.filter(functions.not(outOfRange)).select("doc_id", "split", "token_ids", "domain", "shard");
+    int shards = config.tokenize().shards();
+    // Shards of an earlier attempt are reused only if computed from this very tokens table.
+    String upstream = "tokens committed_at " + tables.readManifest(Table.TOKENS).get("committed_at");
+    ShardedTable sharded = new ShardedTable(spark, tables, config.fingerprint(table()), table(), shards, upstream);
+    long start = System.nanoTime();
+    List<ShardedTable.Shard> done = sharded.computeMissing(
+        (k, write) -> scoreShard(spark, tokens, fn, schema, failOnNonFinite, k, write),
+        2 * Math.max(1, spark.sparkContext().defaultParallelism()));
+
+    List<NonFinite> rejected = nonFiniteDocuments(done, failOnNonFinite);
+    writeRejects(spark, tables, contract, outOfVocabulary, rejected);
+    Map<String, Object> extras = manifestExtras(config, settings, contract, request, storage,
+        outOfVocabulary.size() + rejected.size(), rejected);
+    // Counted over what was written: a NaN that slipped past the check would show here.
+    long positions = sharded.publish(done, extras, staged -> publishedCounts(staged, hiddenColumns, clamped), start);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    LOG.info("{}: {} positions scored by {} in {} s ({} tokens/s over the whole stage)", name(), positions,
+        contract.name(), String.format("%.1f", seconds), String.format("%.0f", positions / Math.max(seconds, 1e-9)));
+  }
+
+  /**
+   * The model's contract, checked against the run: the tokenizer that made the tokens table
+   * and the configured max-tokens (at most the model's context).
+   */
+  private ModelContract resolveContract(KnowableConfig config, RunTables tables, ModelSettings settings) {
     if (settings.path().isBlank()) {
       throw new ConfigException("knowable.models." + role + ".path is not set");
     }
@@ -134,6 +178,11 @@ public final class ScoreStage implements Stage {
           + role + " model " + contract.name() + "'s max_context " + contract.maxContext()
           + "; set knowable.tokenize.max-tokens <= " + contract.maxContext() + " and rerun tokenize");
     }
+    return contract;
+  }
+
+  /** What each forward pass reads back: vocab limit, top-k (1 for small) and hidden layers (small only). */
+  private ScoreRequest resolveRequest(ModelContract contract, ModelSettings settings) {
     List<Integer> layers = role.equals(SMALL) ? contract.resolveLayers(settings.layers()) : List.of();
     int vocabLimit = contract.effectiveVocabLimit(settings.vocabLimit());
     int topK = role.equals(SMALL) ? 1 : settings.topK();
@@ -142,27 +191,24 @@ public final class ScoreStage implements Stage {
     }
     // a contract v2 graph serves its exported vocab_limit and top_k only: fail here, not in every task
     contract.requireScorable(vocabLimit, topK, "knowable.models." + role);
-    List<String> hiddenColumns = new ArrayList<>();
-    layers.forEach(l -> hiddenColumns.add("hidden_l" + l));
-    // Hidden-state storage (small only): one schema decision, one encoder (HiddenEncoder).
-    HiddenStorage storage = role.equals(SMALL) ? config.hiddenStorage() : HiddenStorage.FLOAT32_ALL;
-    LongAccumulator clamped = spark.sparkContext().longAccumulator("hidden values clamped");
-    StructType schema = SparkSchemas.withPatternColumns(table().schema(), hiddenColumns,
-        storage.dtype().sqlType());
-    boolean failOnNonFinite = config.score().onNonFinite() == KnowableConfig.OnNonFinite.FAIL;
-    ScorePartition fn = new ScorePartition(role, settings.path(), settings.engine(), config.score(),
-        new ScoreRequest(vocabLimit, topK, layers), contract.hiddenSize(), new HiddenEncoder(storage, clamped),
-        config.tokenize().maxTokens(), config.tokenize().overlapTokens(), failOnNonFinite,
-        new ScoreRowLayout(schema, layers));
+    return new ScoreRequest(vocabLimit, topK, layers);
+  }
 
-    Dataset<Row> all = tables.read(Table.TOKENS);
-    // Ids the embedding has no row for; a negative id as well (a corrupt table). Such
-    // documents are few: their reject rows are collected, the rest is scored.
-    String outside = "filter(token_ids, x -> x < 0 OR x >= " + contract.vocabSize() + ")";
-    // array_min/array_max are generated code; the lambda above (interpreted, element by
-    // element) only runs for the few documents this selects. Empty arrays are in range.
-    Column outOfRange = expr("coalesce(array_min(token_ids) < 0 OR array_max(token_ids) >= " + contract.vocabSize()
+  /** Rows holding an id the embedding has no row for; a negative id as well (a corrupt table). */
+  private static Column outOfVocabulary(ModelContract contract) {
+    // array_min/array_max are generated code; the lambda in findOutOfVocabularyDocuments
+    // (interpreted, element by element) only runs for the few documents this selects. Empty
+    // arrays are in range.
+    return expr("coalesce(array_min(token_ids) < 0 OR array_max(token_ids) >= " + contract.vocabSize()
         + ", false)");
+  }
+
+  /**
+   * Reject rows of the documents {@code outOfRange} selects. Such documents are few: their
+   * reject rows are collected, the rest is scored.
+   */
+  private List<Row> findOutOfVocabularyDocuments(Dataset<Row> all, Column outOfRange, ModelContract contract) {
+    String outside = "filter(token_ids, x -> x < 0 OR x >= " + contract.vocabSize() + ")";
     List<Row> outOfVocabulary = all.filter(outOfRange).select(lit(name()).as("stage"), col("doc_id"), col("domain"),
         col("split"), lit("out_of_vocabulary").as("reason"),
         expr("array_position(token_ids, element_at(" + outside + ", 1)) - 1").cast("int").as("position"),
@@ -177,27 +223,28 @@ public final class ScoreStage implements Stage {
       LOG.warn("{}: {} document(s) hold token ids outside 0..{} (the model's vocabulary); they are listed in "
           + "{} and not scored", name(), outOfVocabulary.size(), contract.vocabSize() - 1, rejectsTable());
     }
-    Dataset<Row> tokens = all.filter(functions.not(outOfRange)).select("doc_id", "split", "token_ids", "domain", "shard");
-    int shards = config.tokenize().shards();
-    // Shards of an earlier attempt are reused only if computed from this very tokens table.
-    String upstream = "tokens committed_at " + tables.readManifest(Table.TOKENS).get("committed_at");
-    ShardedTable sharded = new ShardedTable(spark, tables, config.fingerprint(table()), table(), shards, upstream);
-    long start = System.nanoTime();
-    List<ShardedTable.Shard> done = sharded.computeMissing((k, write) -> {
-      beforeShard.accept(k);
-      CollectionAccumulator<NonFinite> acc = spark.sparkContext().collectionAccumulator(name() + " shard " + k);
-      // One task per shard; the shard's rows are read by a filter, no shuffle (a lost task is
-      // recomputed from the tokens table alone).
-      write.accept(tokens.filter(col("shard").equalTo(k)).coalesce(1)
-          .mapPartitions(fn.forShard(k, acc), Encoders.row(schema)));
-      List<NonFinite> bad = new ArrayList<>(acc.value());
-      bad.sort(java.util.Comparator.comparing(NonFinite::docId));
-      if (failOnNonFinite && !bad.isEmpty()) {
-        throw nonFiniteFailure(bad.get(0));
-      }
-      return Map.of(REJECTS_NOTE, bad.stream().map(NonFinite::toMap).toList());
-    }, 2 * Math.max(1, spark.sparkContext().defaultParallelism()));
+    return outOfVocabulary;
+  }
 
+  /** Scores shard {@code k}: hands its rows to {@code write}, returns its non-finite documents as marker notes. */
+  private Map<String, Object> scoreShard(SparkSession spark, Dataset<Row> tokens, ScorePartition fn,
+      StructType schema, boolean failOnNonFinite, int k, java.util.function.Consumer<Dataset<Row>> write) {
+    beforeShard.accept(k);
+    CollectionAccumulator<NonFinite> acc = spark.sparkContext().collectionAccumulator(name() + " shard " + k);
+    // One task per shard; the shard's rows are read by a filter, no shuffle (a lost task is
+    // recomputed from the tokens table alone).
+    write.accept(tokens.filter(col("shard").equalTo(k)).coalesce(1)
+        .mapPartitions(fn.forShard(k, acc), Encoders.row(schema)));
+    List<NonFinite> bad = new ArrayList<>(acc.value());
+    bad.sort(java.util.Comparator.comparing(NonFinite::docId));
+    if (failOnNonFinite && !bad.isEmpty()) {
+      throw nonFiniteFailure(bad.get(0));
+    }
+    return Map.of(REJECTS_NOTE, bad.stream().map(NonFinite::toMap).toList());
+  }
+
+  /** The non-finite documents noted by every shard, computed now or reused, by doc id. */
+  private List<NonFinite> nonFiniteDocuments(List<ShardedTable.Shard> done, boolean failOnNonFinite) {
     List<NonFinite> rejected = new ArrayList<>();
     for (ShardedTable.Shard s : done) {
       @SuppressWarnings("unchecked")
@@ -208,25 +255,34 @@ public final class ScoreStage implements Stage {
     if (failOnNonFinite && !rejected.isEmpty()) {
       throw nonFiniteFailure(rejected.get(0)); // reused shards of an attempt under on-non-finite = reject
     }
+    return rejected;
+  }
+
+  private void writeRejects(SparkSession spark, RunTables tables, ModelContract contract, List<Row> outOfVocabulary,
+      List<NonFinite> rejected) {
     // The rejects table goes first: the scores table's manifest is what says the stage is done.
     tables.write(rejectsTable(), rejectRows(spark, outOfVocabulary, rejected),
         Map.of("rejected_documents", outOfVocabulary.size() + rejected.size(), "out_of_vocabulary_documents",
             outOfVocabulary.size(), "non_finite_documents", rejected.size(), "vocab_size", contract.vocabSize()));
+  }
 
+  /** The scores table's manifest: the model and request it was scored with, and what was left out. */
+  private Map<String, Object> manifestExtras(KnowableConfig config, ModelSettings settings, ModelContract contract,
+      ScoreRequest request, HiddenStorage storage, int rejectedDocuments, List<NonFinite> rejected) {
     Map<String, Object> extras = new LinkedHashMap<>();
     extras.put("model", contract.name());
     extras.put("model_path", Paths.get(settings.path()).toAbsolutePath().toString());
     extras.put("tokenizer_sha256", contract.tokenizerSha256());
-    extras.put("vocab_limit", vocabLimit);
-    extras.put("top_k", topK);
-    extras.put("layers", layers);
+    extras.put("vocab_limit", request.vocabLimit());
+    extras.put("top_k", request.topK());
+    extras.put("layers", request.layers());
     extras.put("num_layers", contract.numLayers());
     extras.put("hidden_size", contract.hiddenSize());
     extras.put("model_dtype", contract.dtype());
     extras.put("token_budget", config.score().tokenBudget());
     extras.put("window_length", config.tokenize().maxTokens());
     extras.put("window_overlap", config.tokenize().overlapTokens());
-    extras.put("rejected_documents", outOfVocabulary.size() + rejected.size());
+    extras.put("rejected_documents", rejectedDocuments);
     extras.put("non_finite_positions", rejected.stream().mapToLong(NonFinite::positions).sum());
     if (role.equals(SMALL)) {
       extras.put(HiddenStates.MANIFEST_KEY, storage.dtype().configName());
@@ -236,22 +292,20 @@ public final class ScoreStage implements Stage {
       LOG.info("{}: hidden states stored as {}, positions: {}", name(), storage.dtype().configName(),
           storage.positionsNote());
     }
-    // Counted over what was written: a NaN that slipped past the check would show here.
-    long positions = sharded.publish(done, extras,
-        staged -> {
-          Map<String, Object> stats = new LinkedHashMap<>();
-          stats.put("non_finite_entropies",
-              staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count());
-          if (!hiddenColumns.isEmpty()) {
-            // Clamped values: counted by this attempt's shard jobs only (reused shards add none).
-            stats.putAll(hiddenStats(staged, hiddenColumns.get(0), clamped.value()));
-          }
-          return stats;
-        },
-        start);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    LOG.info("{}: {} positions scored by {} in {} s ({} tokens/s over the whole stage)", name(), positions,
-        contract.name(), String.format("%.1f", seconds), String.format("%.0f", positions / Math.max(seconds, 1e-9)));
+    return extras;
+  }
+
+  /** Counts over the staged (written) scores for the manifest. */
+  private static Map<String, Object> publishedCounts(Dataset<Row> staged, List<String> hiddenColumns,
+      LongAccumulator clamped) {
+    Map<String, Object> stats = new LinkedHashMap<>();
+    stats.put("non_finite_entropies",
+        staged.filter("isnan(entropy) OR entropy = double('Infinity') OR entropy = double('-Infinity')").count());
+    if (!hiddenColumns.isEmpty()) {
+      // Clamped values: counted by this attempt's shard jobs only (reused shards add none).
+      stats.putAll(hiddenStats(staged, hiddenColumns.get(0), clamped.value()));
+    }
+    return stats;
   }
 
   /**
