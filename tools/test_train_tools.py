@@ -5,7 +5,8 @@
 
 1. repeated-span augmentation (train.copy_spans): every changed row holds an exact copy
    of an earlier span of length within the bounds, everything else untouched, and the
-   share of rows with a copy is near the probability (binomial, 5 sigma);
+   share of rows with a copy is near the probability (binomial, 5 sigma); with
+   --copy-random the source span holds random ids and its later copy equals it;
 2. dropout hooks (train.add_dropout): eval mode equals the hook-free model exactly,
    train mode differs; the state_dict keys are unchanged;
 3. portable checkpoints (knowable_lm/ckpt.py): float32 round trip is bit-exact, float16
@@ -77,6 +78,25 @@ def check_copy_spans():
     w = torch.arange(20).unsqueeze(0).repeat(50, 1)
     assert train.copy_spans(w.clone(), 1.0, 11, 30, torch.Generator().manual_seed(1)) == 0
     print("copy_spans: %d/%d rows copied (p=%g), every change an exact earlier span" % (done, rows, prob))
+    # --copy-random: the source span is refilled with ids below random_vocab (ids of the
+    # window are all >= 1000), and the same span appears again later, exactly
+    orig = torch.randint(1000, 50000, (500, n), generator=gen)
+    win = orig.clone()
+    done = train.copy_spans(win, 1.0, lo, hi, torch.Generator().manual_seed(9), random_vocab=256)
+    assert done == 500
+    for r in range(500):
+        low = (win[r] < 256).nonzero().flatten()
+        length = low.numel() // 2
+        assert lo <= length <= hi, (r, low.numel())
+        a, b = low[0].item(), low[length].item()
+        assert torch.equal(low[:length], torch.arange(a, a + length)), r
+        assert torch.equal(low[length:], torch.arange(b, b + length)), r
+        assert torch.equal(win[r, a:a + length], win[r, b:b + length]), r
+        keep = torch.ones(n, dtype=torch.bool)
+        keep[a:a + length] = False
+        keep[b:b + length] = False
+        assert torch.equal(win[r][keep], orig[r][keep]), r
+    print("copy_spans --copy-random: 500/500 rows hold a random span and its exact later copy")
 
 
 def small_model(seed=3):

@@ -41,6 +41,9 @@ Options for the retrained BPE large model (tools/train_bpe_large_gpu.sh):
                           positions keep their loss, so the tokens after the first of the
                           copy are predictable from the earlier occurrence (seeded generator
                           of its own: seed+2)
+  --copy-random           with --copy-prob: the source span is first refilled with uniform
+                          random ids below <|endoftext|>, so its copy can be predicted only
+                          by copying (natural text is partly predictable without it)
 Checkpoints hold only CPU float32 tensors + plain Python values (torch 1.13 loads them,
 and tools/knowable_lm/ckpt.py reads the portable form written on other machines).
 """
@@ -91,9 +94,12 @@ def load_stream(corpus_dir: str, files=None, encode=None, val_every: int = 0):
             torch.tensor(val, dtype=torch.int16) if val_every else None)
 
 
-def copy_spans(win: torch.Tensor, prob: float, lo: int, hi: int, gen: torch.Generator) -> int:
+def copy_spans(win: torch.Tensor, prob: float, lo: int, hi: int, gen: torch.Generator,
+               random_vocab: int = 0) -> int:
     """Repeated-span augmentation in place (the scheme in the module doc): returns how
-    many rows got a copied span."""
+    many rows got a copied span. With random_vocab > 0 the source span is first filled with
+    ids drawn uniformly from [0, random_vocab), so its copy is predictable only from the
+    earlier occurrence (--copy-random)."""
     n = win.size(1)
     hi = min(hi, n // 2)
     if prob <= 0 or hi < lo:
@@ -105,6 +111,8 @@ def copy_spans(win: torch.Tensor, prob: float, lo: int, hi: int, gen: torch.Gene
         length = int(torch.randint(lo, hi + 1, (), generator=gen))
         a = int(torch.randint(0, n - 2 * length + 1, (), generator=gen))
         b = int(torch.randint(a + length, n - length + 1, (), generator=gen))
+        if random_vocab > 0:
+            win[r, a:a + length] = torch.randint(0, random_vocab, (length,), generator=gen)
         win[r, b:b + length] = win[r, a:a + length].clone()
         done += 1
     return done
@@ -163,6 +171,8 @@ def main(argv=None):
     ap.add_argument("--copy-prob", type=float, default=0.0)
     ap.add_argument("--copy-min", type=int, default=8)
     ap.add_argument("--copy-max", type=int, default=128)
+    ap.add_argument("--copy-random", action="store_true",
+                    help="fill each copied span's source with uniform random ids first (see copy_spans)")
     ap.add_argument("--checkpoint", required=True, help="where to write the final checkpoint")
     ap.add_argument("--log", required=True)
     ap.add_argument("--log-every", type=int, default=100)
@@ -231,7 +241,7 @@ def main(argv=None):
     extras = []
     if a.rotary_pct != 0.25:
         extras.append("rotary_pct=%g" % a.rotary_pct)
-    for k in ("dropout", "copy_prob", "val_every", "max_seconds"):
+    for k in ("dropout", "copy_prob", "copy_random", "val_every", "max_seconds"):
         if getattr(a, k):
             extras.append("%s=%g" % (k, getattr(a, k)))
     if a.copy_prob:
@@ -316,7 +326,8 @@ def main(argv=None):
             g["lr"] = lr_at(step, el)
         starts = torch.randint(0, n, (a.batch,), generator=gen)
         win = stream[starts.unsqueeze(1) + offsets].long()
-        state["copied"] += copy_spans(win, a.copy_prob, a.copy_min, a.copy_max, copy_gen)
+        state["copied"] += copy_spans(win, a.copy_prob, a.copy_min, a.copy_max, copy_gen,
+                                      tok.EOS_ID if a.copy_random else 0)
         opt.zero_grad(set_to_none=True)
         try:
             loss = forward_loss(win.to(device, non_blocking=True))
@@ -391,7 +402,7 @@ def _save(a, cfg, model, stream, vocab_limit, steps_done, seen, el, sd=None, sta
     if a.tokenizer:
         train.update({"tokenizer": os.path.abspath(a.tokenizer), "vocab_limit": vocab_limit,
                       "tokenizer_sha256": tok.sha256_file(a.tokenizer), "warmup": a.warmup})
-    for k in ("dropout", "copy_prob", "max_seconds", "val_every"):
+    for k in ("dropout", "copy_prob", "copy_random", "max_seconds", "val_every"):
         if getattr(a, k):
             train[k] = getattr(a, k)
     if a.copy_prob:
