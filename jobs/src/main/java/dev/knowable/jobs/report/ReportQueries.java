@@ -34,9 +34,7 @@ import dev.knowable.jobs.tables.RunTables;
 import dev.knowable.jobs.tables.TokensTable;
 import dev.knowable.label.Band;
 import dev.knowable.tables.Table;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -149,7 +147,7 @@ final class ReportQueries {
     List<SweepRow> out = new ArrayList<>();
     Path root = tables.outputRoot();
     if (has(Table.PROBE_COMPARISONS)) {
-      out.addAll(sweepCell(root, null, band));
+      out.addAll(sweepCell(tables, null, band));
     }
     Path dir = new Path(root, SWEEP_FOLDER);
     try {
@@ -159,10 +157,10 @@ final class ReportQueries {
       }
       for (FileStatus cell : fs.listStatus(dir)) {
         // Not isDirectory(): the local file system reports a linked cell as a link, and a file
-        // (sweep.md) simply has no manifest below it.
-        Path cellRoot = cell.getPath();
-        if (fs.exists(new Path(cellTable(cellRoot, Table.PROBE_COMPARISONS), RunTables.MANIFEST))) {
-          out.addAll(sweepCell(cellRoot, SWEEP_FOLDER + "/" + cellRoot.getName(), band));
+        // (sweep.md) simply has no committed table below it.
+        RunTables cellTables = tables.under(cell.getPath());
+        if (cellTables.isCommitted(Table.PROBE_COMPARISONS)) {
+          out.addAll(sweepCell(cellTables, SWEEP_FOLDER + "/" + cell.getPath().getName(), band));
         }
       }
     } catch (IOException e) {
@@ -171,18 +169,12 @@ final class ReportQueries {
     return out;
   }
 
-  private Path cellTable(Path cellRoot, Table table) {
-    return new Path(new Path(cellRoot, table.tableName()), "run_id=" + runId);
-  }
-
   /** One cell's rows: one per balancing that has an MLP or linear row in the band. */
-  private List<SweepRow> sweepCell(Path cellRoot, String source, String band) {
+  private List<SweepRow> sweepCell(RunTables cell, String source, String band) {
     // The label stage's config decides the labels; probe_comparisons records the same config.
-    Table recorded = exists(new Path(cellTable(cellRoot, Table.PROBE_EXAMPLES), RunTables.MANIFEST))
-        ? Table.PROBE_EXAMPLES : Table.PROBE_COMPARISONS;
-    Path manifest = new Path(cellTable(cellRoot, recorded), RunTables.MANIFEST);
-    double[] thresholds = thresholds(manifest);
-    Dataset<Row> c = spark.read().parquet(cellTable(cellRoot, Table.PROBE_COMPARISONS).toString())
+    Table recorded = cell.isCommitted(Table.PROBE_EXAMPLES) ? Table.PROBE_EXAMPLES : Table.PROBE_COMPARISONS;
+    double[] thresholds = thresholds(cell.readManifest(recorded), cell.tablePath(recorded));
+    Dataset<Row> c = spark.read().parquet(cell.tablePath(Table.PROBE_COMPARISONS).toString())
         .filter(col("label_kind").equalTo("gap").and(col("train_domain").equalTo(POOLED))
             .and(col("eval_domain").equalTo(POOLED)).and(col("eval_split").equalTo("test"))
             .and(col("baseline_kind").startsWith(ProbeTables.COMBINED_PREFIX)).and(col("band").equalTo(band))
@@ -220,23 +212,8 @@ final class ReportQueries {
     return x == null ? null : new SweepDifference(nz(x.get(4)), nz(x.get(5)), nz(x.get(6)));
   }
 
-  private boolean exists(Path p) {
-    try {
-      return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
-    } catch (IOException e) {
-      throw new IllegalStateException("report: cannot check " + p + ": " + e.getMessage(), e);
-    }
-  }
-
   /** {class-0 cut, class-1 gap} from a manifest's recorded config (the knowable tree, with or without its root key). */
-  @SuppressWarnings("unchecked")
-  private double[] thresholds(Path manifest) {
-    Map<String, Object> m;
-    try (InputStream in = manifest.getFileSystem(spark.sparkContext().hadoopConfiguration()).open(manifest)) {
-      m = new ObjectMapper().readValue(in, Map.class);
-    } catch (IOException e) {
-      throw new IllegalStateException("report: cannot read manifest " + manifest + ": " + e.getMessage(), e);
-    }
+  private static double[] thresholds(Map<String, Object> m, Path table) {
     Object config = m.get("config");
     if (config instanceof Map<?, ?> tree && tree.get("knowable") instanceof Map<?, ?> inner) {
       config = inner;
@@ -244,7 +221,7 @@ final class ReportQueries {
     Object label = config instanceof Map<?, ?> tree ? tree.get("label") : null;
     if (!(label instanceof Map<?, ?> l) || !(l.get(CUT_KEY) instanceof Number cut)
         || !(l.get(GAP_KEY) instanceof Number gap)) {
-      throw new IllegalStateException("report: manifest " + manifest + " records no label." + CUT_KEY + " and label."
+      throw new IllegalStateException("report: the manifest of " + table + " records no label." + CUT_KEY + " and label."
           + GAP_KEY + " in its config");
     }
     return new double[] {cut.doubleValue(), gap.doubleValue()};

@@ -56,10 +56,22 @@ public final class RunTables {
 
   private final SparkSession spark;
   private final KnowableConfig config;
+  /** The output root the tables live under: knowable.output, or another root for {@link #under}. */
+  private final String outputRoot;
 
   public RunTables(SparkSession spark, KnowableConfig config) {
+    this(spark, config, config.output());
+  }
+
+  private RunTables(SparkSession spark, KnowableConfig config, String outputRoot) {
     this.spark = spark;
     this.config = config;
+    this.outputRoot = outputRoot;
+  }
+
+  /** The same run's tables under another output root, for reading (the report's threshold-sweep cells). */
+  public RunTables under(Path otherRoot) {
+    return new RunTables(spark, config, otherRoot.toString());
   }
 
   public String runId() {
@@ -68,7 +80,7 @@ public final class RunTables {
 
   /** The output root (knowable.output) whose folders hold the tables; the report looks for sweep cells below it. */
   public Path outputRoot() {
-    return new Path(config.output());
+    return new Path(outputRoot);
   }
 
   /**
@@ -80,7 +92,7 @@ public final class RunTables {
    * and one attempt, and gives up after {@link #CHECK_SECONDS} s whatever the client does.
    */
   public void requireWritable() {
-    requireWritable(new Path(config.output()), "Set knowable.output to a folder this job may "
+    requireWritable(new Path(outputRoot), "Set knowable.output to a folder this job may "
         + "create files in");
   }
 
@@ -256,7 +268,7 @@ public final class RunTables {
 
   /** The final folder of {@code table} for another run under the same output root. */
   public Path tablePath(String table, String runId) {
-    return new Path(new Path(config.output(), table), "run_id=" + runId);
+    return new Path(new Path(outputRoot, table), "run_id=" + runId);
   }
 
   /** True when the table of this run has been fully published. */
@@ -446,7 +458,7 @@ public final class RunTables {
 
   /** {@code <output>/<table>/_staging}: where a table is written before it is published. */
   public Path stagingRoot(String table) {
-    return new Path(new Path(config.output(), table), "_staging");
+    return new Path(new Path(outputRoot, table), "_staging");
   }
 
   /**
@@ -512,7 +524,7 @@ public final class RunTables {
    * there would be read together with this run's by every partition-discovering reader.
    */
   public void requireOnlyRunFolders(String table) {
-    Path dir = new Path(config.output(), table);
+    Path dir = new Path(outputRoot, table);
     try {
       FileSystem fs = fs(dir);
       if (!fs.exists(dir)) {
