@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  * written out as DJL NDArray operations on the PyTorch engine, without DJL's autograd:
  * DJL allows one collecting gradient tape per JVM, which made the MLP tasks of an
  * executor take turns; written out, they train in parallel on every core. A test checks
- * the gradients against DJL's autograd.
+ * the loss and gradients against central differences computed in double precision.
  *
  * <p>Deterministic for a seed: the initial weights (PyTorch's nn.Linear default,
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in))), the minibatch order and the dropout masks all come
