@@ -18,7 +18,10 @@
 6. train.py end to end on the CPU: two runs with the same seed and --steps give identical
    checkpoints (deterministic path), a --max-seconds run stops by time and keeps its
    best-validation checkpoint, SIGTERM stops a run with a checkpoint written, and an
-   attention kernel failing on the first step falls back to fp32 (same result as fp32).
+   attention kernel failing on the first step falls back to fp32 (same result as fp32);
+7. --init (a curriculum's second phase): a checkpoint trained at another context loads
+   exactly, the new checkpoint records where it started, and an architecture that differs
+   fails with the differing setting named.
 """
 import os
 import signal
@@ -196,6 +199,28 @@ def check_train(tmp):
     print("train.py: same seed -> identical checkpoints; --max-seconds stopped after %d steps (best val %.3f at "
           "step %d); SIGTERM saved" % (tr["steps"], tr["best_val_loss"], tr["best_step"]))
     check_attention_fallback(tmp)
+    check_init(tmp, a)
+
+
+def check_init(tmp, a):
+    """--init: a run at context 64 from checkpoint a (context 32) records its start; the
+    weights init_from loads into a context-64 model are a's exactly; different heads fail
+    and name num_attention_heads."""
+    b = run_train(tmp, "i", ["--steps", "1", "--context", "64", "--init", os.path.join(tmp, "a.pt")])
+    assert b["train"]["init"] == os.path.join(tmp, "a.pt") and b["config"]["max_position_embeddings"] == 64
+    cfg = NeoXConfig.from_hf_dict(b["config"])
+    m = GPTNeoXForCausalLM(cfg)
+    init_weights(m, torch.Generator().manual_seed(99), std=0.02)
+    train.init_from(m, cfg, os.path.join(tmp, "a.pt"))
+    for k, v in m.state_dict().items():
+        assert torch.equal(v, a["state_dict"][k]), k
+    cmd = [sys.executable, os.path.join(HERE, "train.py"), "--name", "t", "--tokenizer", TOK, "--layers", "1",
+           "--hidden", "16", "--heads", "4", "--context", "32", "--batch", "2", "--steps", "1",
+           "--init", os.path.join(tmp, "a.pt"), "--checkpoint", os.path.join(tmp, "j.pt"),
+           "--log", os.path.join(tmp, "j.log")]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert r.returncode != 0 and "num_attention_heads" in r.stdout, r.stdout[-500:]
+    print("train.py --init: a context-32 checkpoint loads exactly into a context-64 model; other heads refused")
 
 
 def check_attention_fallback(tmp):

@@ -44,6 +44,11 @@ Options for the retrained BPE large model (tools/train_bpe_large_gpu.sh):
   --copy-random           with --copy-prob: the source span is first refilled with uniform
                           random ids below <|endoftext|>, so its copy can be predicted only
                           by copying (natural text is partly predictable without it)
+  --init CHECKPOINT       start from that checkpoint's weights instead of a random init (the
+                          second phase of a curriculum: e.g. copying learned at context 128,
+                          then natural text at 512; docs/ICLT.md); the architecture flags must
+                          match it, the context may differ (rotary positions are computed, there
+                          is no position table); the optimiser and schedule start fresh
 Checkpoints hold only CPU float32 tensors + plain Python values (torch 1.13 loads them,
 and tools/knowable_lm/ckpt.py reads the portable form written on other machines).
 """
@@ -65,7 +70,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from knowable_lm import gpt_neox  # noqa: E402
 from knowable_lm.gpt_neox import GPTNeoXForCausalLM, NeoXConfig, init_weights  # noqa: E402
-from knowable_lm import bpe, tokenizer as tok  # noqa: E402
+from knowable_lm import bpe, ckpt, tokenizer as tok  # noqa: E402
 
 VOCAB_ROWS = 264
 
@@ -116,6 +121,22 @@ def copy_spans(win: torch.Tensor, prob: float, lo: int, hi: int, gen: torch.Gene
         win[r, b:b + length] = win[r, a:a + length].clone()
         done += 1
     return done
+
+
+def init_from(model, cfg: NeoXConfig, path: str) -> None:
+    """Loads a train.py checkpoint's weights into `model` (--init). Every architecture
+    setting must equal the checkpoint's except max_position_embeddings (the context), which
+    no parameter depends on."""
+    ck = ckpt.load(path)
+    theirs = dict(ck["config"])
+    ours = cfg.to_hf_dict()
+    theirs.pop("max_position_embeddings", None)
+    ours.pop("max_position_embeddings", None)
+    diff = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+    if diff:
+        raise SystemExit("--init %s: its architecture differs in %s (checkpoint %s, flags %s)"
+                         % (path, ", ".join(diff), [theirs.get(k) for k in diff], [ours.get(k) for k in diff]))
+    model.load_state_dict(ck["state_dict"], strict=True)
 
 
 def add_dropout(model, p: float) -> None:
@@ -173,6 +194,8 @@ def main(argv=None):
     ap.add_argument("--copy-max", type=int, default=128)
     ap.add_argument("--copy-random", action="store_true",
                     help="fill each copied span's source with uniform random ids first (see copy_spans)")
+    ap.add_argument("--init", default=None, metavar="CHECKPOINT",
+                    help="start from this checkpoint's weights (same architecture; see the module doc)")
     ap.add_argument("--checkpoint", required=True, help="where to write the final checkpoint")
     ap.add_argument("--log", required=True)
     ap.add_argument("--log-every", type=int, default=100)
@@ -211,6 +234,8 @@ def main(argv=None):
                      max_position_embeddings=a.context, rotary_pct=a.rotary_pct)
     model = GPTNeoXForCausalLM(cfg)
     init_weights(model, torch.Generator().manual_seed(a.seed), std=0.02)
+    if a.init:
+        init_from(model, cfg, a.init)
     if a.dropout > 0:
         add_dropout(model, a.dropout)
     attention = "fp32"
@@ -244,6 +269,8 @@ def main(argv=None):
     for k in ("dropout", "copy_prob", "copy_random", "val_every", "max_seconds"):
         if getattr(a, k):
             extras.append("%s=%g" % (k, getattr(a, k)))
+    if a.init:
+        extras.append("init=%s" % a.init)
     if a.copy_prob:
         extras.append("copy_len=%d..%d" % (a.copy_min, min(a.copy_max, (a.context + 1) // 2)))
     if a.weight_decay != 0.01:
@@ -405,6 +432,8 @@ def _save(a, cfg, model, stream, vocab_limit, steps_done, seen, el, sd=None, sta
     for k in ("dropout", "copy_prob", "copy_random", "max_seconds", "val_every"):
         if getattr(a, k):
             train[k] = getattr(a, k)
+    if a.init:
+        train["init"] = os.path.abspath(a.init)
     if a.copy_prob:
         train["copy_len"] = [a.copy_min, min(a.copy_max, (a.context + 1) // 2)]
         train["windows_with_copy"] = state["copied"] if state else 0
