@@ -233,9 +233,10 @@ def main(argv=None):
                      num_attention_heads=a.heads, intermediate_size=4 * a.hidden,
                      max_position_embeddings=a.context, rotary_pct=a.rotary_pct)
     model = GPTNeoXForCausalLM(cfg)
-    init_weights(model, torch.Generator().manual_seed(a.seed), std=0.02)
     if a.init:
         init_from(model, cfg, a.init)
+    else:
+        init_weights(model, torch.Generator().manual_seed(a.seed), std=0.02)
     if a.dropout > 0:
         add_dropout(model, a.dropout)
     attention = "fp32"

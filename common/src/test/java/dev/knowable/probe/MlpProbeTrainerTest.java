@@ -185,11 +185,7 @@ class MlpProbeTrainerTest {
     for (int i = 0; i < b; i++) {
       double[] a = new double[h];
       for (int j = 0; j < h; j++) {
-        double z = p[1][j];
-        for (int k = 0; k < d; k++) {
-          z += p[0][j * d + k] * x[i * d + k];
-        }
-        a[j] = Math.max(0, z * mask[i * h + j]);
+        a[j] = Math.max(0, preActivation(x, p, i, j, d) * mask[i * h + j]);
       }
       double[] logit = new double[2];
       for (int c = 0; c < 2; c++) {
@@ -205,6 +201,15 @@ class MlpProbeTrainerTest {
     return total / b;
   }
 
+  /** (w1 x_i + b1)_j for row i, in double. */
+  private static double preActivation(float[] x, double[][] p, int i, int j, int d) {
+    double z = p[1][j];
+    for (int k = 0; k < d; k++) {
+      z += p[0][j * d + k] * x[i * d + k];
+    }
+    return z;
+  }
+
   /** Smallest |w1 x + b1| over hidden units the mask keeps. */
   private static double minKeptPreActivation(float[] x, float[] mask, double[][] p, int b, int d, int h) {
     double min = Double.MAX_VALUE;
@@ -213,11 +218,7 @@ class MlpProbeTrainerTest {
         if (mask[i * h + j] == 0f) {
           continue;
         }
-        double z = p[1][j];
-        for (int k = 0; k < d; k++) {
-          z += p[0][j * d + k] * x[i * d + k];
-        }
-        min = Math.min(min, Math.abs(z));
+        min = Math.min(min, Math.abs(preActivation(x, p, i, j, d)));
       }
     }
     return min;
