@@ -16,10 +16,9 @@ OUT/<name>/, measures held-out bits per byte per domain on demo/corpora/probe/*.
 predicted, probabilities over the first vocab_limit=257 logits; for a checkpoint trained
 with --tokenizer (BPE): the tokens of that prefix cut on a character boundary, tokens
 after the first predicted, bits divided by the bytes they spell), writes
-OUT/<name>/eval.json and OUT/<name>/MODEL_CARD.md (both models side by side). BPE
-family: also the copy check of tools/select_bpe_large.py (probability of the true next
-token without and with the passage repeated before it), the ICLT's hint in its simplest
-form.
+OUT/<name>/eval.json and OUT/<name>/MODEL_CARD.md (both models side by side),
+and the copy check of tools/select_bpe_large.py (probability of the true next token
+without and with the passage repeated before it: the ICLT's hint in its simplest form).
 Exits with status 3 if the large model is not better than the small on every domain.
 """
 import argparse
@@ -187,7 +186,7 @@ def card(name, info, evals, names, all_train, copies=None):
         lines += ["", "## Copying in context (copy check)", "",
                   "The first %d probe documents of each domain: each text's first m = min(n, (context-1)/2)"
                   % select_bpe_large.COPY_DOCS,
-                  "tokens t, then <|endoftext|>, then t",
+                  "tokens (bytes, for the byte family) t, then <|endoftext|>, then t",
                   "again (tools/select_bpe_large.py): mean probability of the true next token t[i] after",
                   "t[0..i-1] without the hint (first copy) and with the whole passage before it (second",
                   "copy), i = 1..m-1. A model that copies in context moves the second number towards 1.", "",
@@ -198,13 +197,15 @@ def card(name, info, evals, names, all_train, copies=None):
                                                          for n in names)))
     lines += [
               "", "Training wall times: %s." % ", ".join(
-                  "%s %.1f min (%s)" % (n, all_train[n]["wall_seconds"] / 60,
+                  "%s %.1f min (%s)" % (n, (all_train[n]["wall_seconds"]
+                                            + all_train[n].get("init_train", {}).get("wall_seconds", 0)) / 60,
                                         all_train[n]["device"] if all_train[n].get("device", "cpu") != "cpu"
                                         else "one CPU thread on a 2-core machine shared with other work")
                   for n in names),
               "", "Files: config.json, tokenizer.json, model.pt (TorchScript), model.onnx (opset 14),",
               "knowable.json, reference.json (contract knowable-causal-lm/1, see tools/README.md),",
-              "train.log, eval.json.", ""]
+              "train.log%s, eval.json." % (" (and train-phase1.log, the phase it started from)"
+                                           if info["train"].get("init_train") else ""), ""]
     return "\n".join(lines)
 
 
@@ -224,8 +225,19 @@ def _train_rows(tr):
     if tr.get("weight_decay") is not None:
         rows.append("| weight decay | %g |" % tr["weight_decay"])
     if tr.get("copy_prob"):
-        rows.append("| repeated spans (copy training) | probability %g per window, span %d..%d tokens "
-                    "(train.py --copy-prob) |" % (tr["copy_prob"], tr["copy_len"][0], tr["copy_len"][1]))
+        rows.append("| repeated spans (copy training) | probability %g per window, span %d..%d tokens%s "
+                    "(train.py --copy-prob%s) |" % (tr["copy_prob"], tr["copy_len"][0], tr["copy_len"][1],
+                                                    ", the source span random bytes" if tr.get("copy_random") else "",
+                                                    " --copy-random" if tr.get("copy_random") else ""))
+    first = tr.get("init_train")
+    if first:
+        rows.append("| started from (train.py --init) | %s: %d steps x %d x %d context, %d tokens seen, %.1f min, "
+                    "peak lr %g, seed %d%s; its log is train-phase1.log |"
+                    % (first["name"], first["steps"], first["batch"], first["context"], first["tokens_seen"],
+                       first["wall_seconds"] / 60, first["lr"], first["seed"],
+                       ", every window a random span of %d..%d tokens and its copy" % tuple(first["copy_len"])
+                       if first.get("copy_prob") == 1 and first.get("copy_random") else
+                       (", copy probability %g" % first["copy_prob"] if first.get("copy_prob") else "")))
     return rows
 
 
@@ -259,6 +271,13 @@ def main(argv=None):
         else:
             info = ckpt.load(path)
             model = ckpt.model_from(info)
+            init = info["train"].get("init")
+            if init and "init_train" not in info["train"]:
+                # trained from another checkpoint's weights (a curriculum): record that phase
+                if not os.path.exists(init):
+                    raise SystemExit("%s was trained from %s (train.py --init), which is gone: the card "
+                                     "needs its training facts" % (path, init))
+                info["train"]["init_train"] = ckpt.load(init)["train"]
         name = info["train"]["name"]
         if name in infos:
             raise SystemExit("both checkpoints are named %s (train.py --name)" % name)
@@ -292,15 +311,16 @@ def main(argv=None):
                 bpb, n = bits_per_byte(model, docs[d])
                 evals[name][d] = {"bits_per_byte": round(bpb, 4), "docs": len(docs[d]), "bytes": n}
             print("%s %-10s %.3f bits/byte (%d bytes)" % (name, d, bpb, n), flush=True)
-        if bpe_tok:
-            copies[name] = {d: select_bpe_large.copy_check(model, [s for s in (bpe_tok.encode(t) for t in texts[d])
-                                                                  if len(s) >= 2],
-                                                           bpe_tok.vocab_limit, model.config.max_position_embeddings,
-                                                           bpe.EOS_ID, "cpu")
-                            for d in DOMAINS}
-            print("%s copy check: p(true next) %s" % (name, ", ".join(
-                "%s %.3f->%.3f" % (d, copies[name][d]["p_no_hint"], copies[name][d]["p_hint"]) for d in DOMAINS)),
-                flush=True)
+        # the copy check (the ICLT's hint in its simplest form), for both families
+        seqs = {d: ([s for s in (bpe_tok.encode(t) for t in texts[d]) if len(s) >= 2] if bpe_tok
+                    else [list(b) for b in docs[d] if len(b) >= 2]) for d in DOMAINS}
+        copies[name] = {d: select_bpe_large.copy_check(model, seqs[d], bpe_tok.vocab_limit if bpe_tok else tok.VOCAB_LIMIT,
+                                                       model.config.max_position_embeddings,
+                                                       bpe.EOS_ID, "cpu")
+                        for d in DOMAINS}
+        print("%s copy check: p(true next) %s" % (name, ", ".join(
+            "%s %.3f->%.3f" % (d, copies[name][d]["p_no_hint"], copies[name][d]["p_hint"]) for d in DOMAINS)),
+            flush=True)
     for name, log in zip(names, (a.small_log, a.large_log)):
         if log:
             shutil.copyfile(log, os.path.join(a.out, name, "train.log"))

@@ -203,11 +203,13 @@ def check_train(tmp):
 
 
 def check_init(tmp, a):
-    """--init: a run at context 64 from checkpoint a (context 32) records its start; the
+    """--init: a run at context 64 from checkpoint a (context 32) records its start (path and
+    a's training facts); the
     weights init_from loads into a context-64 model are a's exactly; different heads fail
     and name num_attention_heads."""
     b = run_train(tmp, "i", ["--steps", "1", "--context", "64", "--init", os.path.join(tmp, "a.pt")])
     assert b["train"]["init"] == os.path.join(tmp, "a.pt") and b["config"]["max_position_embeddings"] == 64
+    assert b["train"]["init_train"] == a["train"], "the phase it started from is recorded"
     cfg = NeoXConfig.from_hf_dict(b["config"])
     m = GPTNeoXForCausalLM(cfg)
     init_weights(m, torch.Generator().manual_seed(99), std=0.02)

@@ -123,10 +123,10 @@ def copy_spans(win: torch.Tensor, prob: float, lo: int, hi: int, gen: torch.Gene
     return done
 
 
-def init_from(model, cfg: NeoXConfig, path: str) -> None:
-    """Loads a train.py checkpoint's weights into `model` (--init). Every architecture
-    setting must equal the checkpoint's except max_position_embeddings (the context), which
-    no parameter depends on."""
+def init_from(model, cfg: NeoXConfig, path: str) -> dict:
+    """Loads a train.py checkpoint's weights into `model` (--init) and returns its training
+    facts. Every architecture setting must equal the checkpoint's except
+    max_position_embeddings (the context), which no parameter depends on."""
     ck = ckpt.load(path)
     theirs = dict(ck["config"])
     ours = cfg.to_hf_dict()
@@ -137,6 +137,7 @@ def init_from(model, cfg: NeoXConfig, path: str) -> None:
         raise SystemExit("--init %s: its architecture differs in %s (checkpoint %s, flags %s)"
                          % (path, ", ".join(diff), [theirs.get(k) for k in diff], [ours.get(k) for k in diff]))
     model.load_state_dict(ck["state_dict"], strict=True)
+    return ck.get("train", {})
 
 
 def add_dropout(model, p: float) -> None:
@@ -234,7 +235,7 @@ def main(argv=None):
                      max_position_embeddings=a.context, rotary_pct=a.rotary_pct)
     model = GPTNeoXForCausalLM(cfg)
     if a.init:
-        init_from(model, cfg, a.init)
+        a.init_train = init_from(model, cfg, a.init)
     else:
         init_weights(model, torch.Generator().manual_seed(a.seed), std=0.02)
     if a.dropout > 0:
@@ -435,6 +436,7 @@ def _save(a, cfg, model, stream, vocab_limit, steps_done, seen, el, sd=None, sta
             train[k] = getattr(a, k)
     if a.init:
         train["init"] = os.path.abspath(a.init)
+        train["init_train"] = a.init_train  # the phase it started from (the model card reports it)
     if a.copy_prob:
         train["copy_len"] = [a.copy_min, min(a.copy_max, (a.context + 1) // 2)]
         train["windows_with_copy"] = state["copied"] if state else 0
