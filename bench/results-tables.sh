@@ -24,6 +24,7 @@ GROUP BY probe_kind, layer ORDER BY probe_kind, layer"
 q "in-domain test AUC per domain (train = eval domain), layer $layer for probes" "
 SELECT eval_domain, max(n_class0) AS n_per_class,
   round(avg(CASE WHEN probe_kind = 'bet' THEN auc END), 3) AS bet,
+  round(avg(CASE WHEN probe_kind = 'bet_ft' THEN auc END), 3) AS bet_ft,
   round(avg(CASE WHEN probe_kind = 'linear' AND layer = $layer THEN auc END), 3) AS linear,
   round(avg(CASE WHEN probe_kind = 'mlp' AND layer = $layer THEN auc END), 3) AS mlp,
   round(max(CASE WHEN probe_kind LIKE 'context_k%' THEN auc END), 3) AS best_context,

@@ -44,7 +44,7 @@ class TorchScriptModelTest {
     checkAgainstReference(dir, engine);
   }
 
-  /** The trained models in demo/ (the embedded default's pair, the synthetic check's model) against their Python reference. */
+  /** The trained models in demo/ (the embedded default's pair, the copy-trained small model, the synthetic check's model) against their Python reference. */
   @ParameterizedTest
   @MethodSource("demoFamilyOnEachEngine")
   void demoFamilyMatchesItsPythonReference(String engine, String name) {
@@ -52,8 +52,8 @@ class TorchScriptModelTest {
   }
 
   static Stream<Arguments> demoFamilyOnEachEngine() {
-    return ModelRegistry.ENGINES.stream().flatMap(e -> Stream.of("tiny-small", "tiny-large", "synthetic-qa",
-        "bpe-small", "bpe-large").map(n -> Arguments.of(e, n)));
+    return ModelRegistry.ENGINES.stream().flatMap(e -> Stream.of("tiny-small", "tiny-large", "tiny-small-copy",
+        "synthetic-qa", "bpe-small", "bpe-large").map(n -> Arguments.of(e, n)));
   }
 
   static Stream<Arguments> bpePairOnEachEngine() {
